@@ -1,0 +1,104 @@
+"""The engine interface shared by the batch and shared-library engines."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, List, Optional, Sequence, Union
+
+from circuitsim.spice.deck import Deck, prepare_deck, read_netlist_file
+from circuitsim.spice.errors import SpiceError
+from circuitsim.spice.messages import diagnose
+from circuitsim.spice.result import AnalysisResult, Result
+from circuitsim.spice.toolchain import require_ngspice
+
+
+class Engine:
+    """Runs netlists in ngspice and returns :class:`~circuitsim.spice.result.Result` objects.
+
+    Subclasses implement :meth:`_execute`; everything else (deck preparation,
+    ``.options klu``, error diagnosis) is shared so both engines behave alike.
+
+    Parameters
+    ----------
+    klu
+        Add ``.options klu`` to decks: ``None`` (default) when the installed
+        ngspice has KLU, or force ``True`` / ``False``.
+    """
+
+    name = "engine"
+
+    def __init__(self, klu: Optional[bool] = None):
+        self._klu = klu
+
+    @property
+    def klu(self) -> bool:
+        if self._klu is None:
+            self._klu = require_ngspice().klu
+        return self._klu
+
+    def run(self, netlist: Any, analysis: Any = None, *, timeout: Optional[float] = None,
+            base_dir: Optional[Union[str, Path]] = None) -> Result:
+        """Simulate a netlist.
+
+        Parameters
+        ----------
+        netlist
+            Netlist text, a :class:`circuitsim.netlists.Netlist`, or a PySpice ``Circuit``.
+        analysis
+            :class:`~circuitsim.spice.analyses.Op`, ``Dc``, ``Tran`` or ``Ac``;
+            ``None`` when the netlist carries its own analysis lines or ``.control`` block.
+        timeout
+            Seconds before the run is stopped (:class:`SimulationTimeoutError`); ``None`` waits.
+        base_dir
+            Directory relative ``.include`` paths are resolved from.
+
+        Raises
+        ------
+        NetlistError, ConvergenceError, SimulationError, SimulatorCrashError, SimulationTimeoutError
+            With the cause in the message and the partial result in ``partial``.
+        """
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        deck = prepare_deck(netlist, analysis, klu=self.klu, base_dir=base_dir)
+        started = time.perf_counter()
+        analyses, lines = self._execute(deck, timeout)
+        result = Result(analyses, lines, self.name, time.perf_counter() - started)
+        error = diagnose(lines, deck)
+        if error is not None:
+            raise _with_partial(error, result)
+        return result
+
+    def run_file(self, path: Union[str, Path], *, timeout: Optional[float] = None) -> Result:
+        """Run a netlist file with its own analysis lines (relative includes from its folder)."""
+        path = Path(path)
+        return self.run(read_netlist_file(path), None, timeout=timeout, base_dir=path.resolve().parent)
+
+    def _execute(self, deck: Deck, timeout: Optional[float]) -> "tuple[List[AnalysisResult], List[str]]":
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the engine holds (worker processes)."""
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _with_partial(error: SpiceError, result: Result) -> SpiceError:
+    if error.partial is None and result.analyses and any(len(a) for a in result.analyses):
+        error.partial = result
+    return error
+
+
+def describe_progress(analyses: Sequence[AnalysisResult]) -> str:
+    """How far a stopped run got, for error messages ("; the tran analysis had reached time = 2e-3 s")."""
+    if not analyses:
+        return "; it produced no data"
+    last = analyses[-1]
+    axis = last.abscissa
+    if axis is not None and len(axis.data):
+        return f"; the {last.analysis} analysis had reached {axis.name} = {float(abs(axis.data[-1])):g} {axis.unit}"
+    return ""

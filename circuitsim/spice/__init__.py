@@ -3,29 +3,45 @@
 >>> from circuitsim.spice import BatchEngine, Tran
 >>> result = BatchEngine().run(netlist_text, Tran(1e-6, 1e-3))   # doctest: +SKIP
 >>> result.v("out"), result.i("v1"), result.unit("v(out)")          # doctest: +SKIP
+
+Names are imported on first use (PEP 562), so that ``circuitsim simulate``
+starts without loading what it does not run.
 """
 
-from circuitsim.spice.analyses import Ac, Dc, Op, Tran
-from circuitsim.spice.batch import BatchEngine
-from circuitsim.spice.engine import Engine
-from circuitsim.spice.errors import (ConvergenceError, NetlistError, NgspiceNotFoundError, SimulationError,
-                                     SimulationTimeoutError, SimulatorCrashError, SpiceError)
-from circuitsim.spice.result import AnalysisResult, Result, Vector
-from circuitsim.spice.shared import SharedEngine
+from __future__ import annotations
 
-ENGINES = {"shared": SharedEngine, "batch": BatchEngine}
+import importlib
+from typing import Any
+
+_WHERE = {
+    "Ac": "analyses", "Dc": "analyses", "Op": "analyses", "Tran": "analyses",
+    "BatchEngine": "batch", "SharedEngine": "shared", "Engine": "engine",
+    "ConvergenceError": "errors", "NetlistError": "errors", "NgspiceNotFoundError": "errors",
+    "SimulationError": "errors", "SimulationTimeoutError": "errors", "SimulatorCrashError": "errors",
+    "SpiceError": "errors",
+    "AnalysisResult": "result", "Result": "result", "Vector": "result",
+}
+
+#: engine name -> class name
+ENGINES = {"shared": "SharedEngine", "batch": "BatchEngine"}
 
 
-def get_engine(name: str = "shared", **kwargs) -> Engine:
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'circuitsim.spice' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"circuitsim.spice.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def get_engine(name: str = "shared", **kwargs: Any) -> Any:
     """Make an engine by name: ``"shared"`` (libngspice in a worker process) or ``"batch"`` (``ngspice -b``)."""
     try:
-        return ENGINES[name](**kwargs)
+        class_name = ENGINES[name]
     except KeyError:
         raise ValueError(f"unknown engine {name!r}; choose one of {sorted(ENGINES)}") from None
+    return __getattr__(class_name)(**kwargs)
 
 
-__all__ = [
-    "Ac", "AnalysisResult", "BatchEngine", "ConvergenceError", "Dc", "ENGINES", "Engine", "NetlistError",
-    "NgspiceNotFoundError", "Op", "Result", "SharedEngine", "SimulationError", "SimulationTimeoutError",
-    "SimulatorCrashError", "SpiceError", "Tran", "Vector", "get_engine",
-]
+__all__ = sorted([*_WHERE, "ENGINES", "get_engine"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -62,6 +64,8 @@ class BatchEngine(Engine):
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, cwd=str(deck.base_dir or folder),
                                    start_new_session=True)
+        # Load numpy (for the raw-file reader) while ngspice runs: waiting on the process releases the GIL.
+        threading.Thread(target=importlib.import_module, args=("numpy",), daemon=True).start()
         timed_out = False
         try:
             console, _ = process.communicate(timeout=timeout)

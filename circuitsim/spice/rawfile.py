@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Tuple, Union
+from typing import TYPE_CHECKING, List, Tuple, Union
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where used: the batch engine loads it while ngspice runs
+    import numpy as np
 
 from circuitsim.spice.result import AnalysisResult, analysis_of_plot, build_analysis
 
@@ -120,6 +121,8 @@ def _read_plot(blob: bytes, pos: int) -> Tuple[RawPlot, int]:
 
 
 def _binary_rows(blob: bytes, pos: int, n_vars: int, n_points: int, is_complex: bool) -> Tuple[np.ndarray, int]:
+    import numpy as np
+
     width = n_vars * (2 if is_complex else 1) * 8
     available = (len(blob) - pos) // width if width else 0
     # n_points == 0 while ngspice is still writing; a stopped run leaves fewer rows than announced.
@@ -137,10 +140,14 @@ def _binary_rows(blob: bytes, pos: int, n_vars: int, n_points: int, is_complex: 
         data = pairs[..., 0] + 1j * pairs[..., 1]
     else:
         data = flat.reshape(rows, n_vars).copy()
+    if n_points and rows < n_points:
+        return data, len(blob)  # truncated: the rest is a partial row, nothing follows
     return data, pos + rows * width
 
 
 def _ascii_rows(blob: bytes, pos: int, n_vars: int, n_points: int, is_complex: bool) -> Tuple[np.ndarray, int]:
+    import numpy as np
+
     text_end = blob.find(b"\nTitle:", pos)
     chunk = blob[pos:text_end if text_end >= 0 else len(blob)].decode("latin-1")
     tokens = chunk.split()

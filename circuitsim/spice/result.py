@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where used: the batch engine loads it while ngspice runs
+    import numpy as np
 
 #: ngspice vector type name -> SI unit symbol.
 UNIT_OF_TYPE = {
@@ -194,6 +195,8 @@ class AnalysisResult:
 
         Needs the optional dependency ``xarray`` (``pip install circuitsim[xarray]``).
         """
+        import numpy as np
+
         try:
             import xarray as xr
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -213,6 +216,8 @@ class AnalysisResult:
 
         With no names, plots every node voltage.  AC results plot magnitude.
         """
+        import numpy as np
+
         if ax is None:
             import matplotlib.pyplot as plt
 

@@ -81,3 +81,14 @@ def test_pyspice_circuit_round_trip_simulates_with_correct_magnitudes(engine):
     assert engine.run(net, Op()).v("a")[0] == pytest.approx(6.0, rel=1e-12)  # Ohm's law: 2 A x 3 ohm
     back = Netlist.from_pyspice(net.to_pyspice())
     assert back.lines == net.lines
+
+
+@pytest.mark.ngspice
+def test_engines_accept_a_pyspice_circuit_directly(engine):
+    from PySpice.Spice.Netlist import Circuit
+    from PySpice.Unit import u_A, u_kOhm
+
+    circuit = Circuit("pyspice direct")
+    circuit.I("1", circuit.gnd, "a", 2 @ u_A)
+    circuit.R("1", "a", circuit.gnd, 1.5 @ u_kOhm)
+    assert engine.run(circuit, Op()).v("a")[0] == pytest.approx(3000.0, rel=1e-12)  # 2 A x 1.5 kohm

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
-from circuitsim.numbers import spice_number
+from circuitsim.numbers import plain_numbers, spice_number
 
 Number = Union[int, float]
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
@@ -286,21 +286,3 @@ class Netlist:
         circuit = Circuit(self.title)
         circuit.raw_spice = "\n".join(self.lines)
         return circuit
-
-
-_PREFIX = {"T": 1e12, "G": 1e9, "Meg": 1e6, "M": 1e6, "k": 1e3, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9,
-           "p": 1e-12, "f": 1e-15, "a": 1e-18, "": 1.0}
-_UNITS = "V|A|Ohm|Ω|F|H|s|Hz|W|C|S|Degree|°C|degC|rad"
-_UNIT_VALUE = re.compile(r"(?<![\w.])([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Meg|[TGMkmunpfaµ]?)(" + _UNITS
-                         + r")(?![\w])")
-
-
-def plain_numbers(line: str) -> str:
-    """Rewrite PySpice unit-suffixed numbers (``2A``, ``1kOhm``, ``1MegOhm``, ``10uF``) as ``%.15g``.
-
-    PySpice's own prefixes are SI (``M`` is mega), unlike SPICE's (``M`` is milli).
-    """
-    def replace(match: "re.Match[str]") -> str:
-        return spice_number(float(match.group(1)) * _PREFIX[match.group(2)])
-
-    return _UNIT_VALUE.sub(replace, line)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List, Optional, Tuple, Union
 
+from circuitsim.numbers import plain_numbers
 from circuitsim.spice.errors import NetlistError
 
 ANALYSIS_LINE = re.compile(r"^\s*\.(op|dc|tran|ac|noise|tf|sens|pz|disto|pss|sp)\b", re.IGNORECASE)
@@ -89,7 +90,7 @@ class Deck:
 
 
 def netlist_text(netlist: Any) -> str:
-    """Text of a netlist given as ``str``, ``bytes``, a builder or a PySpice ``Circuit``."""
+    """Text of a netlist given as ``str``, ``bytes``, a builder (anything with ``render()``) or a PySpice ``Circuit``."""
     if isinstance(netlist, bytes):
         try:
             return netlist.decode("utf-8")
@@ -98,6 +99,9 @@ def netlist_text(netlist: Any) -> str:
                                "is not UTF-8") from None
     if isinstance(netlist, str):
         return netlist
+    if type(netlist).__module__.startswith("PySpice"):
+        # PySpice writes unit suffixes (2 A as "2A": two atto-amperes to SPICE); make them plain numbers.
+        return plain_numbers(str(netlist))
     render = getattr(netlist, "render", None)
     if callable(render):
         return render()

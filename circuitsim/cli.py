@@ -61,7 +61,7 @@ def _demo(args: argparse.Namespace) -> int:
     summary = run_demo(args.out, engine=args.engine)
     print(f"membrane peak {summary['membrane_peak_V']:.6f} V (closed form {summary['membrane_peak_closed_form_V']:.6f} V), "
           f"max error {summary['max_abs_error_vs_closed_form_V']:.2e} V over {summary['points']} points, "
-          f"ngspice {summary['ngspice_version']} in {summary['ngspice_time_s']:.3f} s")
+          f"ngspice {summary['ngspice_version']}, run {summary['run_time_s']:.3f} s")
     print(f"wrote {Path(args.out) / 'summary.json'} and {Path(args.out) / 'membrane.png'}")
     return 0
 

@@ -55,6 +55,10 @@ def _non_negative(value: Number, name: str) -> str:
     return text
 
 
+def _initial_condition(name: str, ic: Optional[Number]) -> str:
+    return "" if ic is None else f" ic={spice_number(ic, f'{name} ic')}"
+
+
 @dataclass(frozen=True)
 class Pulse:
     """``PULSE(v1 v2 delay rise fall width period)`` waveform (volts or amperes, seconds)."""
@@ -156,18 +160,14 @@ class Netlist:
     def capacitor(self, name: str, n1: Any, n2: Any, capacitance: Number, ic: Optional[Number] = None
                   ) -> "Netlist":
         """Capacitor of ``capacitance`` farad (>= 0), optional initial voltage (used with ``uic``)."""
-        rest = _non_negative(capacitance, f"{name} capacitance")
-        if ic is not None:
-            rest += f" ic={spice_number(ic, f'{name} ic')}"
-        return self._element(name, "C", (n1, n2), rest)
+        return self._element(name, "C", (n1, n2), _non_negative(capacitance, f"{name} capacitance")
+                             + _initial_condition(name, ic))
 
     def inductor(self, name: str, n1: Any, n2: Any, inductance: Number, ic: Optional[Number] = None
                  ) -> "Netlist":
         """Inductor of ``inductance`` henry (> 0), optional initial current."""
-        rest = _positive(inductance, f"{name} inductance")
-        if ic is not None:
-            rest += f" ic={spice_number(ic, f'{name} ic')}"
-        return self._element(name, "L", (n1, n2), rest)
+        return self._element(name, "L", (n1, n2), _positive(inductance, f"{name} inductance")
+                             + _initial_condition(name, ic))
 
     def _source(self, name: str, letter: str, plus: Any, minus: Any, dc: Optional[Number],
                 ac: Optional[Number], waveform: Optional[Waveform], external: bool) -> "Netlist":

@@ -1,0 +1,306 @@
+"""The compact-model language: a device declared once, as data and sympy expressions.
+
+A :class:`Device` has ports, parameters, state variables and two kinds of
+expression, written with the symbols this module hands out:
+
+* ``current``: the current from the first port to the second through the
+  device, a function of the port voltage :data:`V`, the states and the
+  parameters;
+* ``rates``: ``d(state)/dt`` for each state.
+
+The printers in :mod:`circuitsim.models.printers` turn one declaration into an
+ngspice subcircuit, a Verilog-A module and a numpy right-hand side.  Two rules
+hold for every target, so that all three compute the same thing:
+
+* inside ``current`` and ``rates`` a state symbol means the state **clamped**
+  to its bounds;
+* each rate is **bounded** smoothly: its positive part fades out as the raw
+  state approaches the upper bound, its negative part near the lower bound
+  (the rate is clamped, never the state, so nothing winds up past a bound).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+import sympy as sp
+
+#: The voltage across the device, first port minus second port (V).
+V = sp.Symbol("V", real=True)
+
+Number = Union[int, float]
+Check = Callable[[Mapping[str, float]], Optional[str]]
+
+#: Width of the smooth rate bound, as a fraction of the state's range.
+BOUND_WIDTH = 1e-3
+
+
+def symbol(name: str) -> sp.Symbol:
+    """The sympy symbol of a parameter or state called ``name``."""
+    return sp.Symbol(name, real=True)
+
+
+class SmoothStep(sp.Function):
+    """``SmoothStep(z, width) = 1 / (1 + exp(-z / width))``, kept unevaluated.
+
+    A function of its own (rather than the expanded formula) so that sympy
+    cannot split ``exp(-(upper - x) / width)`` into an underflowing
+    ``exp(-1000.0) * exp(1000 x)``; every printer writes the formula itself.
+    """
+
+    nargs = 2
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        z, width = self.args
+        step = SmoothStep(z, width)
+        if argindex == 1:
+            return step * (1 - step) / width
+        return -step * (1 - step) * z / width ** 2
+
+
+def smooth_step(z: sp.Expr, width: Union[Number, sp.Expr]) -> sp.Expr:
+    """Logistic step ``1 / (1 + exp(-z / width))``: 0 for z << -width, 1 for z >> width."""
+    return SmoothStep(z, width)
+
+
+def smooth_abs(z: sp.Expr, width: Union[Number, sp.Expr]) -> sp.Expr:
+    """``z * (theta(z) - theta(-z))`` with :func:`smooth_step` (Biolek et al. 2013)."""
+    return z * (smooth_step(z, width) - smooth_step(-z, width))
+
+
+@dataclass(frozen=True)
+class Param:
+    """A model parameter.
+
+    Attributes
+    ----------
+    name
+        Identifier used in the subckt ``params:`` list, the Verilog-A module
+        and Python (lower case, no spaces).
+    default
+        Default value in SI units.
+    unit
+        SI unit symbol (``ohm``, ``m``, ``V``, ``A``, ``s``, ``m^2/(V s)``...), ``""`` if none.
+    doc
+        One line: what it means.
+    source
+        Where the default comes from (paper, figure, table).
+    minimum, maximum
+        Inclusive bounds, or ``None``.
+    positive
+        Must be strictly > 0.
+    """
+
+    name: str
+    default: float
+    unit: str
+    doc: str
+    source: str
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    positive: bool = False
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return symbol(self.name)
+
+    def check(self, value: float) -> Optional[str]:
+        """Return an error message naming the parameter, or ``None`` if ``value`` is acceptable."""
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            return f"parameter {self.name!r} must be a finite number, got {value!r}"
+        if self.positive and not value > 0:
+            return f"parameter {self.name!r} must be > 0 {self.unit}, got {value!r}".replace("  ", " ")
+        if self.minimum is not None and value < self.minimum:
+            return f"parameter {self.name!r} must be >= {self.minimum:g}, got {value!r}"
+        if self.maximum is not None and value > self.maximum:
+            return f"parameter {self.name!r} must be <= {self.maximum:g}, got {value!r}"
+        return None
+
+
+Bound = Union[Number, str]
+
+
+@dataclass(frozen=True)
+class State:
+    """A state variable, integrated by every target.
+
+    Attributes
+    ----------
+    name
+        Identifier (the subckt's internal node is ``s<name>``).
+    lower, upper
+        Bounds: numbers or parameter names.
+    initial_param
+        The parameter that sets its initial value.
+    unit
+        SI unit symbol.
+    doc
+        One line: what it is.
+    """
+
+    name: str
+    lower: Bound
+    upper: Bound
+    initial_param: str
+    unit: str
+    doc: str
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return symbol(self.name)
+
+    def bound_expr(self, bound: Bound) -> sp.Expr:
+        return symbol(bound) if isinstance(bound, str) else sp.Float(bound)
+
+    def bound_value(self, bound: Bound, values: Mapping[str, float]) -> float:
+        return float(values[bound]) if isinstance(bound, str) else float(bound)
+
+
+@dataclass(frozen=True)
+class Device:
+    """One compact model, declared once.
+
+    Attributes
+    ----------
+    name
+        Catalogue name and subckt / module name.
+    title
+        One-line description.
+    ports
+        Port names; the current flows from ``ports[0]`` through the device to ``ports[1]``.
+    params
+        The parameters, in subckt order.
+    states
+        The state variables.
+    current
+        Terminal current (A) as a sympy expression of :data:`V`, states and parameters.
+    rates
+        ``{state name: d(state)/dt}``.
+    reference
+        The paper the model and its defaults come from.
+    equations
+        The equations in Markdown/LaTeX for the datasheet, including what was chosen and why.
+    checks
+        Cross-parameter checks: each returns a message naming the offending
+        parameter, or ``None``.
+    stimulus
+        The standard test stimulus: ``amplitude`` (V) and ``frequency`` (Hz)
+        of a sine; ``pulse_high``, ``pulse_low`` (V), ``pulse_width``,
+        ``period`` (s) of a pulse train; ``cycles`` of each to simulate.
+    """
+
+    name: str
+    title: str
+    ports: Tuple[str, ...]
+    params: Tuple[Param, ...]
+    states: Tuple[State, ...]
+    current: sp.Expr
+    rates: Dict[str, sp.Expr]
+    reference: str
+    equations: str = ""
+    checks: Tuple[Check, ...] = ()
+    stimulus: Dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: duplicate parameter names")
+        known = set(names) | {s.name for s in self.states} | {"V"}
+        if set(self.rates) != {s.name for s in self.states}:
+            raise ValueError(f"{self.name}: rates must be given for exactly the states")
+        for label, expr in [("current", self.current), *[(f"rate of {k}", e) for k, e in self.rates.items()]]:
+            unknown = {str(s) for s in expr.free_symbols} - known
+            if unknown:
+                raise ValueError(f"{self.name}: {label} uses undeclared symbols {sorted(unknown)}")
+        for state in self.states:
+            for bound in (state.lower, state.upper, state.initial_param):
+                if isinstance(bound, str) and bound not in names:
+                    raise ValueError(f"{self.name}: state {state.name!r} refers to unknown parameter {bound!r}")
+
+    # -- parameters -------------------------------------------------------------
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def defaults(self) -> Dict[str, float]:
+        return {p.name: p.default for p in self.params}
+
+    def validate(self, **overrides: float) -> Dict[str, float]:
+        """Return the full parameter set after ``overrides``, or raise ``ValueError`` naming the parameter.
+
+        Checks unknown names, each parameter's own range, the device's
+        cross-parameter checks, and that each state's initial value lies
+        within its bounds.
+        """
+        known = {p.name for p in self.params}
+        for name in overrides:
+            if name not in known:
+                raise ValueError(f"{self.name}: unknown parameter {name!r}; parameters are {', '.join(sorted(known))}")
+        values = {**self.defaults, **{k: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                                      for k, v in overrides.items()}}
+        for p in self.params:
+            message = p.check(values[p.name])
+            if message:
+                raise ValueError(f"{self.name}: {message}")
+        for check in self.checks:
+            message = check(values)
+            if message:
+                raise ValueError(f"{self.name}: {message}")
+        for s in self.states:
+            lower, upper = s.bound_value(s.lower, values), s.bound_value(s.upper, values)
+            if not lower < upper:
+                raise ValueError(f"{self.name}: state {s.name!r} has lower bound {lower:g} >= upper bound {upper:g}")
+            initial = values[s.initial_param]
+            if not lower <= initial <= upper:
+                raise ValueError(f"{self.name}: parameter {s.initial_param!r} (initial {s.name}) = {initial:g} is "
+                                 f"outside the state's bounds [{lower:g}, {upper:g}]")
+        return values
+
+    # -- the expressions every target prints -------------------------------------------
+    def clamped(self, state: State) -> sp.Expr:
+        """The state clamped to its bounds (what the physics sees)."""
+        return sp.Min(sp.Max(state.symbol, state.bound_expr(state.lower)), state.bound_expr(state.upper))
+
+    def bounded_rate(self, state: State, raw: sp.Symbol) -> sp.Expr:
+        """The rate of ``state`` with its smooth bound, in terms of the raw (unclamped) state ``raw``."""
+        rate = self.rates[state.name]
+        lower, upper = state.bound_expr(state.lower), state.bound_expr(state.upper)
+        width = BOUND_WIDTH * (upper - lower)
+        return (sp.Max(rate, 0) * smooth_step(upper - raw, width)
+                + sp.Min(rate, 0) * smooth_step(raw - lower, width))
+
+    def target_expressions(self) -> Tuple[sp.Expr, Dict[str, sp.Expr]]:
+        """``(current, {state: bounded rate})`` in terms of raw state symbols ``<name>_raw``.
+
+        Each state symbol is replaced by its clamp of ``<name>_raw``; the printers
+        then map ``<name>_raw`` to the target's state variable (node voltage plus
+        initial value, or an array element).
+        """
+        raw = {s.name: symbol(f"{s.name}_raw") for s in self.states}
+        clamp = {s.symbol: self.clamped(s).subs(s.symbol, raw[s.name]) for s in self.states}
+        current = self.current.subs(clamp, simultaneous=True)
+        rates = {s.name: self.bounded_rate(s, raw[s.name]).subs(clamp, simultaneous=True) for s in self.states}
+        return current, rates
+
+
+def require(condition: Callable[[Mapping[str, float]], bool], message: str) -> Check:
+    """A cross-parameter check: ``message`` (which must name the parameter) when ``condition`` is false."""
+    def check(values: Mapping[str, float]) -> Optional[str]:
+        return None if condition(values) else message
+    return check
+
+
+def greater(name: str, other: str) -> Check:
+    """Check ``name > other`` (e.g. ``roff > ron``), naming both parameters."""
+    return require(lambda v: v[name] > v[other], f"parameter {name!r} must be greater than {other!r}")
+
+
+def param(name: str, default: float, unit: str, doc: str, source: str, **limits: float) -> Param:
+    """Shorthand for :class:`Param`."""
+    return Param(name, float(default), unit, doc, source, **limits)
+

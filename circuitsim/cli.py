@@ -1,4 +1,4 @@
-"""Command-line interface: ``circuitsim doctor | simulate | demo | netlists``.
+"""Command-line interface: ``circuitsim doctor | simulate | demo | models | netlists``.
 
 Every error a user can cause ends in exit status 2 and a one-paragraph
 message on stderr, never a traceback (``CIRCUITSIM_DEBUG=1`` shows it).
@@ -33,6 +33,17 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the main job: simulate the neuron-synapse demo, write a plot and a summary")
     demo.add_argument("--out", default="results/demo", help="output folder (default: results/demo)")
     demo.add_argument("--engine", choices=("shared", "batch"), default="shared")
+
+    models = sub.add_parser("models", help="the compact-model catalogue")
+    models_sub = models.add_subparsers(dest="action", required=True)
+    models_sub.add_parser("list", help="print the device names")
+    show = models_sub.add_parser("show", help="describe one device")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    models_export = models_sub.add_parser("export", help="write one .lib and one .va per device into a folder")
+    models_export.add_argument("folder", nargs="?", default="models")
+    sheets = models_sub.add_parser("datasheets", help="write a Markdown datasheet with an I-V plot per device")
+    sheets.add_argument("folder", nargs="?", default="docs/models")
 
     netlists = sub.add_parser("netlists", help="reference netlists in netlists/")
     netlists_sub = netlists.add_subparsers(dest="action", required=True)
@@ -82,6 +93,39 @@ def _netlists(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> int:
+    import json
+
+    from circuitsim.models.catalogue import device_names
+    from circuitsim.models.library import describe, export_library
+
+    if args.action == "list":
+        print("\n".join(device_names()))
+    elif args.action == "export":
+        for path in export_library(args.folder):
+            print(path)
+    elif args.action == "datasheets":
+        from circuitsim.analysis.datasheets import write_datasheets
+
+        for path in write_datasheets(args.folder):
+            print(path)
+    else:
+        try:
+            info = describe(args.name)
+        except KeyError as exc:
+            return _fail(exc.args[0])
+        if args.json:
+            print(json.dumps(info, indent=2))
+        else:
+            print(f"{info['name']}: {info['title']}\nports: {' '.join(info['ports'])}\nreference: {info['reference']}")
+            for p in info["params"]:
+                print(f"  {p['name']:>12} = {p['default']:<12g} {p['unit']:<10} {p['doc']}  [{p['source']}]")
+            for s in info["states"]:
+                print(f"  state {s['name']} in [{s['lower']}, {s['upper']}] {s['unit']}, initial value: "
+                      f"{s['initial_param']}; {s['doc']}")
+    return 0
+
+
 def _fail(message: str) -> int:
     print(textwrap.fill(f"circuitsim: error: {message}", width=100), file=sys.stderr)
     return EXIT_USAGE_OR_SIM_ERROR
@@ -90,7 +134,7 @@ def _fail(message: str) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``circuitsim`` command."""
     args = _parser().parse_args(argv)
-    handlers = {"doctor": _doctor, "simulate": _simulate, "demo": _demo, "netlists": _netlists}
+    handlers = {"doctor": _doctor, "simulate": _simulate, "demo": _demo, "netlists": _netlists, "models": _models}
     from circuitsim.spice.errors import SpiceError
 
     try:

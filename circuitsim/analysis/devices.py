@@ -90,7 +90,9 @@ class Stimulus:
     def max_step(self) -> float:
         if self.kind == "sine":
             return 1.0 / (self.frequency * 400)
-        return min(self.edge, self.width / 50)
+        # The edges need no small cap: ngspice puts breakpoints at PULSE corners, and the Python
+        # reference integrates between them.
+        return min(self.width, self.period - self.width - 2 * self.edge) / 50
 
     def breakpoints(self) -> np.ndarray:
         if self.kind == "sine":

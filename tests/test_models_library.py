@@ -1,0 +1,63 @@
+"""models/ equals what the generator writes; the .lib files work from plain ngspice; the models CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from circuitsim.models.catalogue import DEVICES
+from circuitsim.models.library import library_files
+from circuitsim.spice.rawfile import read_raw
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+def test_models_folder_matches_generator():
+    expected = library_files()
+    present = {p.name for p in MODELS.glob("*.lib")} | {p.name for p in MODELS.glob("*.va")}
+    assert present == set(expected), "run `circuitsim models export models/` and commit the result"
+    for name, text in expected.items():
+        assert (MODELS / name).read_text() == text, f"models/{name} is stale: run `circuitsim models export models/`"
+
+
+@pytest.mark.ngspice
+@pytest.mark.parametrize("name", sorted(DEVICES))
+def test_lib_include_works_from_plain_ngspice(name, tmp_path, ngspice_path):
+    device = DEVICES[name]
+    stimulus = device.stimulus
+    deck = tmp_path / "deck.cir"
+    period = 1 / stimulus["frequency"]
+    deck.write_text(
+        f"include {name}\n.include {MODELS / (name + '.lib')}\n"
+        f"V1 a 0 sin(0 {stimulus['amplitude']} {stimulus['frequency']})\n"
+        f"X1 a 0 {name}\n.tran {period / 200} {period} 0 {period / 200} uic\n.end\n")
+    raw = tmp_path / "out.raw"
+    proc = subprocess.run([ngspice_path, "-b", "-r", str(raw), str(deck)], capture_output=True, text=True,
+                          timeout=120)
+    assert "error" not in (proc.stdout + proc.stderr).lower(), proc.stdout + proc.stderr
+    (plot,) = read_raw(raw)
+    names = [n for n, _ in plot.variables]
+    assert "i(v1)" in names and any(n.startswith("v(x1.s_") for n in names)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "circuitsim", "models", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_cli_list_and_show_json():
+    listed = _cli("list")
+    assert listed.returncode == 0 and listed.stdout.split() == sorted(DEVICES)
+    shown = _cli("show", "lid_biolek", "--json")
+    info = json.loads(shown.stdout)
+    assert set(info) >= {"name", "ports", "params", "states", "reference"}
+    assert info["ports"] == ["p", "n"]
+    assert {"name", "default", "unit", "doc"} <= set(info["params"][0])
+    (state,) = info["states"]
+    assert state == {**state, "name": "x", "initial_param": "x0", "lower": 0.0, "upper": 1.0}
+    missing = _cli("show", "no_such_device")
+    assert missing.returncode == 2 and "no device 'no_such_device'" in missing.stderr

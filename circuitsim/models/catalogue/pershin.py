@@ -25,10 +25,13 @@ PERSHIN = Device(
     ),
     states=(State("x", "ron", "roff", "rinit", "ohm", "memristance"),),
     current=V / x,
-    rates={"x": beta * (V - (sp.Abs(V + vt) - sp.Abs(V - vt)) / 2)},
+    # beta (V - (|V + vt| - |V - vt|) / 2) written without the cancellation that leaves rounding noise
+    # (times beta = 1e13) below threshold, where the rate must be exactly zero for ngspice's step control.
+    rates={"x": beta * (sp.Max(V - vt, 0) + sp.Min(V + vt, 0))},
     reference="Y. V. Pershin, M. Di Ventra, Proc. IEEE 100, 2071 (2012); SPICE form: " + SOURCE,
     equations=r"""
-$I = V / x$, and $\dot x = \beta\,\big(V - \tfrac12(|V+V_t| - |V-V_t|)\big)$ bounded to $[R_{on}, R_{off}]$.
+$I = V / x$, and $\dot x = \beta\,\big(V - \tfrac12(|V+V_t| - |V-V_t|)\big)$ bounded to $[R_{on}, R_{off}]$,
+computed as $\beta\,[\max(V - V_t, 0) + \min(V + V_t, 0)]$ (the same function, exactly zero below threshold).
 
 The rate is zero for $|V| < V_t$ and grows linearly above it; a positive voltage raises the
 resistance.  The paper's step functions $\theta(V)\theta(R_{off}-x) + \theta(-V)\theta(x-R_{on})$ are the

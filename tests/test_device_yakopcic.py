@@ -54,7 +54,7 @@ def _hard_rate(t, x, stimulus):
 
 def test_smoothing_leaves_the_published_trajectory_unchanged(sine_run):
     # The hard-switched equations integrated by scipy (LSODA, rtol 1e-10, dense output evaluated at the
-    # ngspice time points) against the smoothed subcircuit.  Measured: 2.0e-4 of the state range, which is
+    # ngspice time points) against the smoothed subcircuit.  Measured: 2.1e-4 of the state range, which is
     # ngspice's own time discretisation (the smoothed model against its own dense reference gives 1.8e-4);
     # the smoothing itself (v_step = 0.1 mV, x_step = 1e-3) contributes less.  Allow 1e-3.
     from scipy.integrate import solve_ivp
@@ -74,18 +74,20 @@ def test_pinched_hysteresis_loop(sine_run):
     peak = np.max(np.abs(run.i))
     # (a) Pinched at the origin: I(V = 0) = 0 at every zero crossing.  The current at V = 0 is found by
     # linear interpolation in V between the two samples around each sign change; the state does not move
-    # there (|V| < threshold) and I = a x sinh(bV) is odd, so the interpolation error is O(V^3):
-    # measured < 1e-12 of the peak current.  Allow 1e-9 of the peak.
+    # there (|V| < threshold) and I = a x sinh(bV) is odd, so the interpolation error is O(V^3), 1e-10 of
+    # the peak; what remains is Newton's tolerance on the currents beside the crossing (reltol 1e-6 of
+    # ~1e-4 A).  Measured: 4.6e-9 of the peak current (10 mA).  Allow 1e-7 of the peak (1 nA).
     crossings = np.nonzero(np.sign(run.v[:-1]) * np.sign(run.v[1:]) < 0)[0]
     assert len(crossings) == 3  # two cycles of a sine starting at 0: crossings at 0.5, 1 and 1.5 s
     for k in crossings:
         v1, v2, i1, i2 = run.v[k], run.v[k + 1], run.i[k], run.i[k + 1]
         at_zero = i1 - v1 * (i2 - i1) / (v2 - v1)
-        assert abs(at_zero) < 1e-9 * peak, (run.t[k], at_zero / peak)
+        assert abs(at_zero) < 1e-7 * peak, (run.t[k], at_zero / peak)
     # (b) Nonzero loop area: at the same voltage the current differs between the up- and down-sweep of
     # the first half cycle (x switches from 0.11 towards 1 above vp = 0.16 V) and of the negative half
-    # cycle.  Measured at +-0.2 V: down-sweep/up-sweep current ratio 4.3 (V > 0) and > 1e3 (V < 0);
-    # require the two sweeps to differ by more than half of the larger current.
+    # cycle.  Measured: at +0.18 V 0.37 mA up, 1.53 mA down (ratio 4.2); at -0.2 V -0.58 mA on the way
+    # down, 0 on the way back (x has decayed to ~0).  Require the two sweeps to differ by more than half
+    # of the larger current.
     def current_at(level, start, stop):
         """I at V = level on the monotonic stretch of the drive between start and stop (s)."""
         span = (run.t >= start) & (run.t <= stop)
@@ -93,50 +95,51 @@ def test_pinched_hysteresis_loop(sine_run):
         order = np.argsort(v)
         return float(np.interp(level, v[order], i[order]))
 
-    for level, (first, second) in ((0.2, ((0.0, 0.25), (0.25, 0.5))), (-0.2, ((0.5, 0.75), (0.75, 1.0)))):
+    for level, (first, second) in ((0.18, ((0.0, 0.25), (0.25, 0.5))), (-0.2, ((0.5, 0.75), (0.75, 1.0)))):
         before, after = current_at(level, *first), current_at(level, *second)
         assert abs(after - before) > 0.5 * max(abs(before), abs(after)), (level, before, after)
     # The enclosed area (the integral of I dV over the first cycle) is nonzero: the loop does not retrace
-    # itself.  Measured: see the report; a retracing loop gives 0 to rounding.  Require more than 1 % of
-    # (peak current x peak voltage).
+    # itself.  Measured: 1.7e-5 W s = 1.4e-3 of (peak current x peak voltage); a retracing loop gives the
+    # trapezoid rule's error, < 1e-8 of that product.  Require more than 5e-4.
     cycle = run.t <= 1.0
-    area = abs(np.trapz(run.i[cycle], run.v[cycle]))
-    assert area > 0.01 * peak * 1.2, area / (peak * 1.2)
+    area = abs(np.trapezoid(run.i[cycle], run.v[cycle]))
+    assert area > 5e-4 * peak * 1.2, area / (peak * 1.2)
 
 
 def test_no_motion_below_threshold(batch_engine):
     # The threshold function g(V) is zero for -vn <= V <= vp: a 1 Hz sine of amplitude 0.9 min(vp, vn)
-    # = 0.135 V leaves the state where it is.  The smoothed thresholds leak exp(-(15 mV)/(0.1 mV)) = 1e-65
+    # = 0.135 V leaves the state where it is.  The smoothed thresholds leak exp(-(15 mV)/(0.1 mV)) = 7e-66
     # of the rate there; ngspice's state node is then exactly 0: require < 1e-9 relative to x0.
     amplitude = 0.9 * min(VP, VN)
     run = simulate_ngspice(DEVICE, Stimulus.sine(amplitude, 1.0, cycles=1), engine=batch_engine)
     assert np.max(np.abs(run.states["x"] - X0)) / X0 < 1e-9
     # ... and the closed-form I-V holds with the state fixed at x0 (a number, not a simulated state):
-    # I = a1 x0 sinh(bV).  The B-source current equals its expression at the converged solution;
-    # measured < 1e-12 relative to the peak current: allow 1e-9.
+    # I = a1 x0 sinh(bV) (a1 = a2).  Measured: 2.2e-9 of the peak current (Newton's tolerance on the
+    # current); allow 1e-7.
     expected = A1 * X0 * np.sinh(B * run.v)
-    assert np.max(np.abs(run.i - expected)) < 1e-9 * np.max(np.abs(expected))
-    # Just above threshold (0.2 V) the same run does move the state: the check above is not vacuous.
+    assert np.max(np.abs(run.i - expected)) < 1e-7 * np.max(np.abs(expected))
+    # Just above threshold a 0.2 V sine does move the state (measured: by 0.9995): the check is not vacuous.
     above = simulate_ngspice(DEVICE, Stimulus.sine(0.2, 1.0, cycles=1), engine=batch_engine)
     assert np.ptp(above.states["x"]) > 0.01
 
 
 def test_current_is_the_closed_form_at_the_simulated_state(sine_run, batch_engine):
-    # I = a1 x sinh(bV) for V >= 0 (a2 for V < 0), at whatever state ngspice reached.  Same-time-point
-    # comparison, so only Newton's residual separates them: measured < 1e-10 of the peak current, allow
-    # 1e-8.  The a1/a2 switch at V = 0 is a smooth step of width v_step = 0.1 mV: off it by more than
+    # I = a1 x sinh(bV) for V >= 0 (a2 for V < 0), at whatever state ngspice reached.  Same time point, so
+    # only Newton's last update separates them: ngspice stops when the state node moves by < reltol = 1e-6
+    # of its value, i.e. 1e-6 relative in I.  Measured: 5.3e-7 of the peak current (3.1e-7 with a2 != a1);
+    # allow 1e-5.  The a1/a2 switch at V = 0 is a smooth step of width v_step = 0.1 mV: off it by more than
     # 3 mV (30 widths, weight error e^-30 = 1e-13) the formula is exact.
     run = sine_run
     x = np.clip(run.states["x"], 0.0, 1.0)
     expected = np.where(run.v >= 0, A1, A2) * x * np.sinh(B * run.v)
-    assert np.max(np.abs(run.i - expected)) < 1e-8 * np.max(np.abs(run.i))
+    assert np.max(np.abs(run.i - expected)) < 1e-5 * np.max(np.abs(run.i))
     # With a2 != a1 the negative branch uses a2.
     a2 = 0.08
     asym = simulate_ngspice(DEVICE, Stimulus.sine(1.2, 1.0, cycles=1), values={"a2": a2}, engine=batch_engine)
     x = np.clip(asym.states["x"], 0.0, 1.0)
     away = np.abs(asym.v) > 3e-3
     expected = np.where(asym.v >= 0, A1, a2) * x * np.sinh(B * asym.v)
-    assert np.max(np.abs(asym.i - expected)[away]) < 1e-8 * np.max(np.abs(asym.i))
+    assert np.max(np.abs(asym.i - expected)[away]) < 1e-5 * np.max(np.abs(asym.i))
 
 
 @pytest.mark.parametrize("name, value, message", [

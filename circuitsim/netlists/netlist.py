@@ -130,6 +130,7 @@ class Netlist:
         self.title = title
         self.lines: List[str] = []
         self._names: Dict[str, int] = {}
+        self._definitions: Dict[str, str] = {}
 
     # -- generic ----------------------------------------------------------------
     def add(self, line: str) -> "Netlist":
@@ -214,6 +215,20 @@ class Netlist:
         rest = subckt + (f" {self._params(params)}" if params else "")
         return self._element(name, "X", nodes, rest)
 
+    def device(self, name: str, device: Any, nodes: Sequence[Any], **params: Number) -> "Netlist":
+        """Instance of a catalogue device (:mod:`circuitsim.models`), its subckt definition added once.
+
+        The parameters are checked by ``device.validate`` first: a bad value
+        raises ``ValueError`` naming the parameter before any line is written.
+        """
+        from circuitsim.models.printers import subckt_text
+
+        device.validate(**params)
+        if len(nodes) != len(device.ports):
+            raise ValueError(f"{name}: {device.name} has ports {device.ports}, got {len(nodes)} nodes")
+        self._definitions.setdefault(device.name, subckt_text(device).rstrip("\n"))
+        return self.subcircuit(name, device.name, nodes, **params)
+
     def element(self, name: str, nodes: Sequence[Any], model: str, **params: Number) -> "Netlist":
         """Any other element with a model (``D1 a k dmod``, ``M1 d g s b nmos w=1e-6``)."""
         if not _NAME.match(model):
@@ -252,7 +267,7 @@ class Netlist:
     # -- output --------------------------------------------------------------
     def render(self) -> str:
         """The deck text, ending with ``.end``."""
-        return "\n".join([self.title, *self.lines, ".end"]) + "\n"
+        return "\n".join([self.title, *self.lines, *self._definitions.values(), ".end"]) + "\n"
 
     def __str__(self) -> str:
         return self.render()

@@ -127,3 +127,38 @@ def test_iv_at_fixed_gap_is_the_tunnelling_formula(gap, batch_engine):
 def test_bad_parameters_are_refused_by_name(overrides, name):
     with pytest.raises(ValueError, match=f"'{name}'"):
         DEVICE.validate(**overrides)
+
+
+def test_variability_is_a_random_walk_with_the_predicted_spread(shared_engine):
+    """The variability term (dg0 > 0) as a white-noise rate: with no bias the deterministic rate is 0 and,
+    with the thermal gate held open (t_crit far below T0, t_smth small), g performs a random walk.  For
+    unit noise sampled every dt and held linearly between samples, Var[g(T) - g(0)] = dg0^2 dt T.  Over 60
+    seeds the sample standard deviation has a relative error of about 1/sqrt(2*60) = 9 %: accept +-30 %
+    (3.3 sigma).  dg0 = 0 gives no motion at all.  (ngspice 46 does not reproduce a trnoise sequence from
+    a seed: `.options seed`, `set rndseed` in .spiceinit and `setseed` were all tried; each run differs.)"""
+    from circuitsim.models.catalogue import DEVICES
+    from circuitsim.netlists import Netlist
+    from circuitsim.spice import Tran
+
+    device = DEVICES["stanford_pku"]
+    dg0, dt, stop, g_ini = 0.02, 1e-9, 100e-9, 0.95e-9
+
+    def final_gap(amplitude=dg0):
+        net = Netlist("stanford variability")
+        net.vsource("V1", "a", "0", 0.0)
+        net.device("X1", device, ["a", "0"], dg0=amplitude, noise_dt=dt, t_crit=1.0, t_smth=1.0, g_ini=g_ini)
+        result = shared_engine.run(net, Tran(dt, stop, max_step=dt, uic=True))
+        return g_ini + result.v("x1.s_g")[-1]
+
+    finals = np.array([final_gap() for _ in range(60)])
+    expected = dg0 * np.sqrt(dt * stop)
+    assert np.std(finals - g_ini, ddof=1) == pytest.approx(expected, rel=0.3)
+    assert abs(np.mean(finals) - g_ini) < 4 * expected / np.sqrt(len(finals))
+    assert final_gap(amplitude=0.0) == pytest.approx(g_ini, abs=1e-15)
+
+
+def test_variability_needs_a_sampling_interval():
+    from circuitsim.models.catalogue import DEVICES
+
+    with pytest.raises(ValueError, match="parameter 'noise_dt'"):
+        DEVICES["stanford_pku"].validate(dg0=0.02)

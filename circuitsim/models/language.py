@@ -123,6 +123,39 @@ Bound = Union[Number, str]
 
 
 @dataclass(frozen=True)
+class Noise:
+    """A Gaussian white-noise input of unit variance, for stochastic terms.
+
+    ngspice draws it with a ``trnoise`` source sampled every ``interval_param``
+    seconds (linear between samples).  ngspice 46 seeds that generator itself
+    at start-up: ``.options seed``, ``set rndseed`` (also in ``.spiceinit``) and
+    ``setseed`` do not make a run repeatable, so test such devices by their
+    statistics;
+    the Python reference and the Verilog-A module see 0, i.e. the device's
+    deterministic part (OpenVAF keeps no state between time steps, so a
+    sampled noise cannot be written there).  ngspice places a breakpoint at
+    every sample, so keep the interval large unless the noise is switched on.
+
+    Attributes
+    ----------
+    name
+        Identifier; the symbol is :meth:`symbol`, the subckt node ``nz_<name>``.
+    interval_param
+        The parameter holding the sampling interval (s).
+    doc
+        One line: what the noise stands for.
+    """
+
+    name: str
+    interval_param: str
+    doc: str
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return symbol(f"noise_{self.name}")
+
+
+@dataclass(frozen=True)
 class State:
     """A state variable, integrated by every target.
 
@@ -189,6 +222,8 @@ class Device:
         The standard test stimulus: ``amplitude`` (V) and ``frequency`` (Hz)
         of a sine; ``pulse_high``, ``pulse_low`` (V), ``pulse_width``,
         ``period`` (s) of a pulse train; ``cycles`` of each to simulate.
+    noises
+        White-noise inputs used in the expressions (see :class:`Noise`).
     """
 
     name: str
@@ -202,12 +237,17 @@ class Device:
     equations: str = ""
     checks: Tuple[Check, ...] = ()
     stimulus: Dict[str, float] = field(default_factory=dict)
+    noises: Tuple[Noise, ...] = ()
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.name}: duplicate parameter names")
-        known = set(names) | {s.name for s in self.states} | {"V"}
+        known = set(names) | {s.name for s in self.states} | {"V"} | {str(n.symbol) for n in self.noises}
+        for noise in self.noises:
+            if noise.interval_param not in names:
+                raise ValueError(f"{self.name}: noise {noise.name!r} refers to unknown parameter "
+                                 f"{noise.interval_param!r}")
         if set(self.rates) != {s.name for s in self.states}:
             raise ValueError(f"{self.name}: rates must be given for exactly the states")
         for label, expr in [("current", self.current), *[(f"rate of {k}", e) for k, e in self.rates.items()]]:

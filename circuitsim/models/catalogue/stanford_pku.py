@@ -4,15 +4,16 @@ One state, the tunnelling gap g between the conductive filament's tip and the
 electrode.  The Joule heating T = T0 + |V I| Rth is algebraic in the original
 (no thermal capacitance), so it is written here in terms of V and g directly.
 The variability term of the original (a Gaussian kick, ``model_switch = 1``)
-needs a random source, which this deterministic language does not have: it is
-left out.
+is a white-noise input (:class:`circuitsim.models.language.Noise`), off by
+default (``dg0 = 0``): ngspice draws it with a ``trnoise`` source; the Python
+reference and the Verilog-A module carry the deterministic part.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from circuitsim.models.language import V, Device, State, greater, param, smooth_step, symbol
+from circuitsim.models.language import V, Device, Noise, State, greater, param, require, smooth_step, symbol
 
 JIANG_2016 = "Z. Jiang et al., IEEE Trans. Electron Devices 63, 1884 (2016)"
 NEEDS = ("Stanford-PKU RRAM model v1.0.0 (Jiang, Yu, Wong), NEEDS/nanoHUB, doi:10.4231/D37H1DN48, "
@@ -27,9 +28,10 @@ NM = 1e-9
 GAMMA_SWITCH_WIDTH = 1e-3
 
 g = symbol("g")
-(g0, v0, i0, nu0, beta, gamma0, gamma0_reset, ea, a0, t0, f_min, f_width, rth, tox) = (
+(g0, v0, i0, nu0, beta, gamma0, gamma0_reset, ea, a0, t0, f_min, f_width, rth, tox, dg0, t_crit, t_smth) = (
     symbol(n) for n in ("g0", "v0", "i0", "nu0", "beta", "gamma0", "gamma0_reset", "ea", "a0", "t0", "f_min",
-                        "f_width", "rth", "tox"))
+                        "f_width", "rth", "tox", "dg0", "t_crit", "t_smth"))
+VARIABILITY = Noise("g", "noise_dt", "cycle-to-cycle variability of the gap (model_switch = 1 of the original)")
 
 #: Tunnelling current through the gap.
 CURRENT = i0 * sp.exp(-g / g0) * sp.sinh(V / v0)
@@ -42,6 +44,8 @@ GAMMA_RAW = GAMMA_BASE - beta * (g / NM) ** 3
 GAMMA = GAMMA_RAW * smooth_step(GAMMA_RAW * sp.Abs(V) / tox - f_min, f_width)
 #: Gap rate: field-assisted, thermally activated oxygen-vacancy migration (positive V closes the gap: SET).
 RATE = -nu0 * sp.exp(-ea / (KB_OVER_Q * TEMPERATURE)) * sp.sinh(GAMMA * a0 * V / (tox * KB_OVER_Q * TEMPERATURE))
+#: Variability: a Gaussian rate kick that switches on as the filament heats past T_crit (0 unless dg0 > 0).
+RATE_NOISE = dg0 * VARIABILITY.symbol / (1 + sp.exp((t_crit - TEMPERATURE) / t_smth))
 
 EQUATIONS = r"""
 Current and gap (NEEDS v1.0.0, Jiang et al. 2016):
@@ -76,7 +80,11 @@ Choices and differences from the original Verilog-A:
   bound replaces the clamp (a SET rate fades out at $g_{min}$, a RESET rate at $g_{max}$), and the physics
   sees $g$ clamped to $[g_{min}, g_{max}]$.
 * The variability term $\delta g = N(0,1)\,\delta g_0/(1 + e^{(T_{crit} - T)/T_{smth}})$ (`model_switch` = 1)
-  is left out: it needs a random source, which a deterministic declaration cannot give honestly.
+  is added to $\dot g$ with $N(0,1)$ a unit white noise sampled every `noise_dt` (ngspice `trnoise`; ngspice 46 seeds it
+  itself, so runs are not repeatable by seed).  It is off by default (`dg0` = 0; the original's value when switched on is
+  0.02, read here in nm/ns = m/s like $\nu_0$).  ngspice puts a breakpoint at every noise sample, so
+  `noise_dt` defaults to 1 s (no cost) and must be set (e.g. to the original's 1 ns `time_step`) when
+  `dg0` > 0; the Python reference and the Verilog-A module carry the deterministic part only.
 * `$bound_step(time_step)` (1 ns) is a numerical setting of the original, not part of the model: the
   simulation's own step cap plays that role.
 * $k_B/q$ is the exact 2019-SI value.  $E_a$ is in eV (as in the original).
@@ -106,13 +114,22 @@ STANFORD_PKU = Device(
         param("g_ini", 0.2e-9, "m", "initial gap (default: LRS, g_min)", NEEDS, positive=True),
         param("rth", 2.1e3, "K/W", "effective thermal resistance", NEEDS, minimum=0.0),
         param("tox", 12e-9, "m", "oxide thickness", NEEDS, positive=True),
+        param("dg0", 0.0, "m/s", "variability amplitude (0: deterministic; the original uses 0.02 nm/ns)", NEEDS,
+              minimum=0.0),
+        param("t_crit", 450.0, "K", "temperature above which the variability switches on", NEEDS, positive=True),
+        param("t_smth", 500.0, "K", "width of that switch-on", NEEDS, positive=True),
+        param("noise_dt", 1.0, "s", "sampling interval of the variability noise (set e.g. 1e-9 with dg0 > 0)",
+              "circuitsim choice (the original samples every time_step = 1 ns)", positive=True),
     ),
     states=(State("g", "g_min", "g_max", "g_ini", "m", "tunnelling gap between filament tip and electrode"),),
     current=CURRENT,
-    rates={"g": RATE},
+    rates={"g": RATE + RATE_NOISE},
     reference=f"{JIANG_2016}; {NEEDS}",
     equations=EQUATIONS,
-    checks=(greater("g_max", "g_min"),),
+    checks=(greater("g_max", "g_min"),
+            require(lambda v: v["dg0"] == 0 or v["noise_dt"] <= 1e-6,
+                    "parameter 'noise_dt' must be <= 1e-6 s (e.g. 1e-9, the original's time_step) when dg0 > 0")),
+    noises=(VARIABILITY,),
     stimulus={"amplitude": 1.5, "frequency": 20e6, "cycles": 2, "pulse_high": 1.8, "pulse_low": -1.3,
               "pulse_width": 10e-9, "period": 40e-9},
 )

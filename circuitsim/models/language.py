@@ -191,6 +191,11 @@ class State:
         return float(values[bound]) if isinstance(bound, str) else float(bound)
 
 
+#: id(device) -> (device, target expressions): sympy's Min/Max evaluation on a large model costs ~1 s, and the
+#: printers, the reference and the comparisons all ask for the same expressions.
+_TARGET_CACHE: Dict[int, Tuple["Device", Tuple[sp.Expr, Dict[str, sp.Expr]]]] = {}
+
+
 @dataclass(frozen=True)
 class Device:
     """One compact model, declared once.
@@ -321,10 +326,14 @@ class Device:
         then map ``<name>_raw`` to the target's state variable (node voltage plus
         initial value, or an array element).
         """
+        cached = _TARGET_CACHE.get(id(self))
+        if cached is not None and cached[0] is self:
+            return cached[1]
         raw = {s.name: symbol(f"{s.name}_raw") for s in self.states}
         clamp = {s.symbol: self.clamped(s).subs(s.symbol, raw[s.name]) for s in self.states}
         current = self.current.subs(clamp, simultaneous=True)
         rates = {s.name: self.bounded_rate(s, raw[s.name]).subs(clamp, simultaneous=True) for s in self.states}
+        _TARGET_CACHE[id(self)] = (self, (current, rates))
         return current, rates
 
 

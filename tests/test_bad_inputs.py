@@ -168,3 +168,13 @@ def test_cli_timeout_exits_2(engine_name, tmp_path):
 def test_cli_missing_file_exits_2(tmp_path):
     proc = _cli("simulate", str(tmp_path / "nope.cir"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_runs_with_a_timeout_always_wait_for_the_end(shared_engine):
+    # Regression: ngSpice_running() stays False for a moment after bg_run, so polling it returned
+    # before the background thread had started (and the next run then met the old one's leftovers).
+    deck = ("short tran\nV1 a 0 pulse(0 1 0 1e-6 1e-6 1e-4 2e-4)\nR1 a b 1000\nC1 b 0 1e-8\n"
+            ".tran 1e-6 1e-3\n.end\n")
+    for _ in range(100):
+        result = shared_engine.run(deck, timeout=30)
+        assert result["time"][-1] == pytest.approx(1e-3)

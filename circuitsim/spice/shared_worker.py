@@ -41,6 +41,7 @@ def _make_ngspice(library_path: str) -> Any:
 
         def __init__(self) -> None:
             self.lines: List[str] = []
+            self.bg_events: List[bool] = []
             self.exit_request: Optional[Tuple[int, bool]] = None
             self.commands = 0
             super().__init__(ngspice_id=0, send_data=False, verbose=False)
@@ -51,6 +52,12 @@ def _make_ngspice(library_path: str) -> Any:
             message = ffi.string(message_c).decode("utf-8", errors="replace")
             _, _, content = message.partition(" ")
             self.lines.append(content.rstrip("\r"))
+            return 0
+
+        @staticmethod
+        def _background_thread_running(is_running: bool, ngspice_id: int, user_data: Any) -> int:
+            self = ffi.from_handle(user_data)
+            self.bg_events.append(bool(is_running))
             return 0
 
         @staticmethod
@@ -73,9 +80,6 @@ def _make_ngspice(library_path: str) -> Any:
         def load(self, lines: List[str]) -> int:
             keep = [ffi.new("char[]", line.encode("utf-8")) for line in lines] + [ffi.NULL]
             return int(self._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep)))
-
-        def running(self) -> bool:
-            return bool(self._ngspice_shared.ngSpice_running())
 
         def plots(self) -> List[str]:
             names = self._convert_string_array(self._ngspice_shared.ngSpice_AllPlots())
@@ -123,16 +127,19 @@ def _run(ng: Any, request: Dict[str, Any]) -> Dict[str, Any]:
         if timeout is None:
             ng.command("run")
         else:
+            # ngspice reports the background thread's start and its end through the BGThreadRunning
+            # callback (two events); ngSpice_running() is still False for a while after bg_run
+            # returns, so it cannot tell "not started yet" from "finished".
+            ng.bg_events = []
             ng.command("bg_run")
             deadline = time.monotonic() + timeout
-            time.sleep(0.0005)
             pause = 0.0005
-            while ng.running():
+            while len(ng.bg_events) < 2:
                 if time.monotonic() > deadline:
                     timed_out = True
                     ng.command("bg_halt")
                     stop_by = time.monotonic() + 5.0
-                    while ng.running() and time.monotonic() < stop_by:
+                    while len(ng.bg_events) < 2 and time.monotonic() < stop_by:
                         time.sleep(0.005)
                     break
                 time.sleep(pause)

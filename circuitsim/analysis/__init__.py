@@ -1,4 +1,5 @@
 """Array-level analyses: fast quasi-static crossbar solver, IR drop, read margins, spike metrics.
 
-Not built yet: this lands with the crossbar issue.
+Built so far: the device testbench (devices.py), datasheets, and the fast linear crossbar solver
+(crossbar_solver.py).  IR-drop reports and read margins land with the rest of the crossbar issue.
 """

@@ -61,3 +61,23 @@ def test_cli_list_and_show_json():
     assert state == {**state, "name": "x", "initial_param": "x0", "lower": 0.0, "upper": 1.0}
     missing = _cli("show", "no_such_device")
     assert missing.returncode == 2 and "no device 'no_such_device'" in missing.stderr
+
+
+def test_every_device_has_a_datasheet():
+    docs = MODELS.parent / "docs" / "models"
+    for name, device in DEVICES.items():
+        page = docs / f"{name}.md"
+        assert page.exists() and (docs / f"{name}_iv.png").exists(), \
+            f"run `circuitsim models datasheets docs/models` for {name}"
+        text = page.read_text()
+        assert all(p.name in text for p in device.params), f"{page} is stale: regenerate it"
+
+
+@pytest.mark.slow
+@pytest.mark.ngspice
+def test_datasheet_generator_writes_pages_and_plots(tmp_path):
+    from circuitsim.analysis.datasheets import write_datasheets
+
+    written = write_datasheets(tmp_path)
+    assert {p.name for p in written} >= {f"{n}.md" for n in DEVICES} | {f"{n}_iv.png" for n in DEVICES}
+    assert "| `ron` |" in (tmp_path / "pershin.md").read_text()

@@ -1,4 +1,4 @@
-"""Fast quasi-static solver for passive linear crossbars (the default topology).
+"""Fast quasi-static solver for crossbars (the default topology and its options).
 
 The array is the one :func:`circuitsim.netlists.crossbar.crossbar_netlist`
 writes (see design.md, "Crossbar convention"): row ``i`` is driven at its
@@ -41,6 +41,22 @@ The ``pcg`` method and :func:`nodal_matrix` keep the ``2*M*N`` node form and
 so accept an ideal wire only when every node of its lines is held (every
 driver ideal for ``r_row = 0``, every sense ideal for ``r_col = 0``).
 
+Options (the counterparts of the generator's, :class:`~circuitsim.netlists.crossbar.CrossbarSpec`):
+``drive="both"`` adds a second driver conductance at column ``N-1`` of each
+row; ``column_voltages`` holds the sense nodes at given voltages (columns
+driven through ``r_sense``: bias schemes); ``tia`` replaces the virtual
+ground by a finite-gain transimpedance stage, exactly a resistance
+``R_f / (1 + A)`` in series with ``r_sense`` to a source ``A u / (1 + A)``
+(derivation in :class:`_Problem`); a nonlinear ``cell`` (static I-V:
+:class:`~circuitsim.netlists.crossbar.SinhSelector`,
+:class:`~circuitsim.netlists.crossbar.SinhMemristor`, read-only
+:class:`~circuitsim.netlists.crossbar.CatalogueCell`) is solved by Newton
+with the direct method: the node numbering, the fill-reducing order and the
+sparsity pattern are built once, the Jacobian ``L + C^T diag(f'(v)) C`` is
+refactored (SuperLU) each iteration, each step is limited to the cell's
+``max_step`` volts on any cell, and Newton stops when a step moves no node by
+more than ``newton_tol`` (1e-12) of the largest source voltage.
+
 Conditioning: the nodal matrix mixes wire conductances (1/r) with cell
 conductances G.  With every line driven and sensed it is benign (about 1e-12
 agreement with ngspice at 0.1 ... 10 ohm, and with the ideal product at
@@ -63,7 +79,7 @@ import scipy.sparse as sp
 from scipy.linalg.lapack import dpttrf, dpttrs
 from scipy.sparse.linalg import splu
 
-from circuitsim.netlists.crossbar import CrossbarSpec
+from circuitsim.netlists.crossbar import TIA, CrossbarSpec
 
 __all__ = [
     "CrossbarSolution",
@@ -75,6 +91,8 @@ __all__ = [
 ]
 
 METHODS = ("auto", "direct", "pcg")
+
+_UNSET = object()
 
 #: arrays with at most this many cells use the direct solve under ``method="auto"``
 AUTO_DIRECT_CELLS = 128 * 128
@@ -114,6 +132,11 @@ class CrossbarSolution:
         Diagnostics: timings (s), factor size, estimated memory (bytes), ...
     conductance
         The cell conductances solved (S), shape ``(M, N)``.
+    tia_output
+        With a TIA: its output voltage per column (V), shape ``(N,)``
+        (``(K, N)``); NaN for a floating column.  ``None`` without.
+    cell
+        The nonlinear cell solved, ``None`` for linear conductances.
     """
 
     column_currents: np.ndarray
@@ -124,6 +147,8 @@ class CrossbarSolution:
     iterations: int = 0
     info: Dict[str, Any] = field(default_factory=dict)
     conductance: Optional[np.ndarray] = field(default=None, repr=False)
+    tia_output: Optional[np.ndarray] = None
+    cell: Any = field(default=None, repr=False)
 
     @property
     def cell_voltages(self) -> Optional[np.ndarray]:
@@ -136,7 +161,11 @@ class CrossbarSolution:
     def cell_currents(self) -> Optional[np.ndarray]:
         """Current through each cell, row node to column node (A); needs the node voltages."""
         v = self.cell_voltages
-        return None if v is None or self.conductance is None else v * self.conductance
+        if v is None or self.conductance is None:
+            return None
+        if self.cell is None:
+            return v * self.conductance
+        return self.cell.current(v.ravel(), np.broadcast_to(self.conductance, v.shape).ravel())[0].reshape(v.shape)
 
 
 @dataclass(frozen=True)
@@ -174,11 +203,35 @@ class _Problem:
     r_row: float
     r_col: float
     r_source: np.ndarray    # (M,)
-    r_sense: np.ndarray     # (N,)
+    r_sense: np.ndarray     # (N,) as given (the TIA's input resistance is added in r_sense_eff)
+    u: np.ndarray = None    # (K, N) column voltages (the sense nodes' potential; 0 V by default)
+    both_ends: bool = False  # rows driven at column 0 and column N-1
+    tia: Optional[TIA] = None
+    cell: Any = None        # None: linear conductance
+
+    def __post_init__(self) -> None:
+        k, (m, n) = self.v.shape[0], self.g.shape
+        self.u = np.zeros((k, n)) if self.u is None else np.broadcast_to(self.u, (k, n))
+        if self.tia is None:
+            self.r_sense_eff, self.w = self.r_sense, self.u
+        else:
+            # A finite-gain TIA (open-loop gain A, feedback R_f, non-inverting input at the column voltage u).
+            # At the inverting node s: v_o = A (u - v_s) and the column current into s is
+            # I = (v_s - v_o) / R_f = (1 + A) / R_f * (v_s - A u / (1 + A)):
+            # a conductance (1 + A) / R_f to a source A u / (1 + A).  In series with R_sense the column end
+            # sees R_sense + R_f / (1 + A) to the voltage A u / (1 + A); the output is
+            # v_o = A (u - v_s) = (A u - A R_f I) / (1 + A).
+            a = self.tia.gain
+            self.r_sense_eff = self.r_sense + self.tia.input_resistance     # inf stays inf (floating)
+            self.w = self.u * (a / (1.0 + a))
 
     @property
     def shape(self) -> Tuple[int, int]:
         return self.g.shape
+
+    def drive_columns(self) -> Tuple[int, ...]:
+        n = self.g.shape[1]
+        return (0, n - 1) if self.both_ends else (0,)
 
     def blocks(self) -> Dict[str, np.ndarray]:
         """Diagonals, wire couplings, cell couplings and fixed-node masks of the nodal matrix.
@@ -190,20 +243,24 @@ class _Problem:
         sense) keeps an identity row and column; its couplings move to the
         right-hand side (:meth:`rhs`).
         """
-        why = _merging(self.r_row, self.r_col, self.r_source, self.r_sense)
+        if self.cell is not None:
+            raise ValueError("nonlinear cells: the 2*M*N linear form and method='pcg' do not apply; "
+                             "use method='direct'")
+        why = _merging(self.r_row, self.r_col, self.r_source, self.r_sense_eff)
         if why is not None:
             raise ValueError(f"{why}: the 2*M*N nodal form and method='pcg' do not apply; use method='direct' "
                              f"(or a small positive wire resistance)")
         g = self.g
         m, n = g.shape
         g_src = _conductance(self.r_source)      # (M,), inf for an ideal driver, 0 when floating
-        g_sns = _conductance(self.r_sense)       # (N,)
+        g_sns = _conductance(self.r_sense_eff)   # (N,)
         fr = np.zeros((m, n), dtype=bool)
-        fr[:, 0] = self.r_source == 0
+        for j in self.drive_columns():
+            fr[:, j] |= self.r_source == 0
         if self.r_row == 0:
             fr[:] = True                          # (validated: every driver ideal)
         fc = np.zeros((m, n), dtype=bool)
-        fc[-1, :] = self.r_sense == 0
+        fc[-1, :] = self.r_sense_eff == 0
         if self.r_col == 0:
             fc[:] = True
         e_row = 0.0 if self.r_row == 0 else 1.0 / self.r_row
@@ -211,7 +268,8 @@ class _Problem:
         dr = g.copy()
         dr[:, :-1] += e_row
         dr[:, 1:] += e_row
-        dr[:, 0] += np.where(np.isfinite(g_src), g_src, 0.0)
+        for j in self.drive_columns():
+            dr[:, j] += np.where(np.isfinite(g_src), g_src, 0.0)
         dc = g.copy()
         dc[:-1, :] += e_col
         dc[1:, :] += e_col
@@ -221,29 +279,38 @@ class _Problem:
         return {
             "dR": np.where(fr, 1.0, dr), "eR": er, "dC": np.where(fc, 1.0, dc), "eC": ec,
             "gX": np.where(fr | fc, 0.0, g), "fr": fr, "fc": fc, "e_row": np.float64(e_row),
-            "g_src": g_src,
+            "e_col": np.float64(e_col), "g_src": g_src, "g_sns": g_sns,
         }
 
-    def rhs(self, b: Dict[str, np.ndarray], v: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Right-hand sides ``(bR, bC)``, shape ``(K, M, N)`` each, for input vectors ``v`` (K, M)."""
+    def rhs(self, b: Dict[str, np.ndarray], v: np.ndarray, w: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Right-hand sides ``(bR, bC)``, shape ``(K, M, N)`` each, for driver voltages ``v`` (K, M) and
+        column (sense-node) voltages ``w`` (K, N)."""
         fr, fc, g = b["fr"], b["fc"], self.g
         k = v.shape[0]
         m, n = g.shape
-        g_src = b["g_src"]
+        g_src, g_sns = b["g_src"], b["g_sns"]
         br = np.zeros((k, m, n))
-        finite = np.isfinite(g_src)
-        br[:, :, 0] = v * np.where(finite, g_src, 0.0)
+        for j in self.drive_columns():
+            br[:, :, j] += v * np.where(np.isfinite(g_src), g_src, 0.0)
+        bc = np.zeros((k, m, n))
+        bc[:, -1, :] += w * np.where(np.isfinite(g_sns), g_sns, 0.0)
         if fr.any():
-            u = np.where(fr, 1.0, 0.0)[None] * v[:, :, None]          # fixed row-node values
-            br = np.where(fr, u, br)
+            ur = np.where(fr, 1.0, 0.0)[None] * v[:, :, None]          # fixed row-node values
             e_row = float(b["e_row"])
             if n > 1 and e_row:
-                br[:, :, 1:] += e_row * (fr[:, :-1] & ~fr[:, 1:]) * u[:, :, :-1]
-                br[:, :, :-1] += e_row * (fr[:, 1:] & ~fr[:, :-1]) * u[:, :, 1:]
-            bc = (g * (fr & ~fc)) * u
-        else:
-            bc = np.zeros((k, m, n))
-        return br, bc                              # fixed column nodes are at 0 V: bc = 0 there
+                br[:, :, 1:] += e_row * (fr[:, :-1] & ~fr[:, 1:]) * ur[:, :, :-1]
+                br[:, :, :-1] += e_row * (fr[:, 1:] & ~fr[:, :-1]) * ur[:, :, 1:]
+            bc += (g * (fr & ~fc)) * ur
+            br = np.where(fr, ur, br)
+        if fc.any():
+            uc = np.where(fc, 1.0, 0.0)[None] * w[:, None, :]          # fixed column-node values
+            e_col = float(b["e_col"])
+            if m > 1 and e_col:
+                bc[:, 1:, :] += e_col * (fc[:-1, :] & ~fc[1:, :]) * uc[:, :-1, :]
+                bc[:, :-1, :] += e_col * (fc[1:, :] & ~fc[:-1, :]) * uc[:, 1:, :]
+            br = np.where(fr, br, br + (g * (fc & ~fr)) * uc)
+            bc = np.where(fc, uc, bc)
+        return br, bc
 
 
 def _merging(r_row: float, r_col: float, r_source: np.ndarray, r_sense: np.ndarray) -> Optional[str]:
@@ -290,7 +357,9 @@ def _resistance(name: str, value: Any, size: Optional[int], allow_inf: bool) -> 
     return float(arr) if size is None else arr
 
 
-def _parse(spec_or_g: Any, v: Any, r_row: Any, r_col: Any, r_source: Any, r_sense: Any) -> Dict[str, Any]:
+def _parse(spec_or_g: Any, v: Any, r_row: Any, r_col: Any, r_source: Any, r_sense: Any,
+           column_voltages: Any = None, drive: Optional[str] = None, tia: Any = _UNSET,
+           cell: Any = _UNSET) -> Dict[str, Any]:
     """Shapes and resistances, validated; the conductance values are checked later (after the memory check)."""
     if isinstance(spec_or_g, CrossbarSpec):
         spec = spec_or_g
@@ -300,12 +369,19 @@ def _parse(spec_or_g: Any, v: Any, r_row: Any, r_col: Any, r_source: Any, r_sens
         r_col = spec.r_col if r_col is None else r_col
         r_source = spec.r_source if r_source is None else r_source
         r_sense = spec.r_sense if r_sense is None else r_sense
+        column_voltages = spec.column_voltages if column_voltages is None else column_voltages
+        drive = spec.drive if drive is None else drive
+        tia = spec.tia if tia is _UNSET else tia
+        cell = spec.cell if cell is _UNSET else cell
     else:
         g = np.asarray(spec_or_g, dtype=float)
         if v is None or r_row is None or r_col is None:
             raise ValueError("with a conductance array, V, r_row and r_col are required")
         r_source = 1e-3 if r_source is None else r_source
         r_sense = 1e-3 if r_sense is None else r_sense
+        drive = "one" if drive is None else drive
+        tia = None if tia is _UNSET else tia
+        cell = None if cell is _UNSET else cell
     if g.ndim != 2 or g.size == 0:
         raise ValueError(f"conductance must be a non-empty 2-D array (rows x columns, S), got shape {g.shape}")
     m, n = g.shape
@@ -325,6 +401,21 @@ def _parse(spec_or_g: Any, v: Any, r_row: Any, r_col: Any, r_source: Any, r_sens
         single, v2 = False, v
     else:
         raise ValueError(f"V must be 1-D (M,) or 2-D (K, M), got shape {v.shape}")
+    u = None
+    if column_voltages is not None:
+        u = np.asarray(column_voltages, dtype=float)
+        if u.shape not in ((n,), (v2.shape[0], n)) or not np.all(np.isfinite(u)):
+            raise ValueError(f"column_voltages must be finite, shape ({n},) or (K, {n}); got {u.shape}")
+        if u.ndim == 2 and single:
+            raise ValueError("a 2-D column_voltages needs a 2-D V (one row per input vector)")
+    if drive not in ("one", "both"):
+        raise ValueError(f"drive must be 'one' or 'both', got {drive!r}")
+    if tia is not None and not isinstance(tia, TIA):
+        raise ValueError(f"tia must be a TIA(gain, r_f) or None, got {tia!r}")
+    if cell is not None and not getattr(cell, "solvable", False):
+        raise ValueError(f"cell {cell!r} has no static I-V for the fast solver (generator only)")
+    if cell is not None:
+        cell.check(m, n)
     r_row = _resistance("r_row", r_row, None, allow_inf=False)
     r_col = _resistance("r_col", r_col, None, allow_inf=False)
     r_source = _resistance("r_source", r_source, m, allow_inf=True)
@@ -333,7 +424,8 @@ def _parse(spec_or_g: Any, v: Any, r_row: Any, r_col: Any, r_source: Any, r_sens
         raise ValueError("every driver and every sense is floating (r_source = r_sense = inf): "
                          "the array has no reference and the node voltages are undefined")
     return {"g": g, "v": v2, "single": single, "r_row": r_row, "r_col": r_col,
-            "r_source": r_source, "r_sense": r_sense}
+            "r_source": r_source, "r_sense": r_sense, "u": u, "both_ends": drive == "both", "tia": tia,
+            "cell": cell}
 
 
 def _check_values(g: np.ndarray, v: np.ndarray) -> None:
@@ -523,7 +615,7 @@ def nodal_matrix(spec_or_g: Union[CrossbarSpec, np.ndarray], V: Optional[np.ndar
     lay = _layout(m, n, blocks["fr"], blocks["fc"])
     rows, cols, vals = _coo(blocks, lay)
     a = sp.csr_matrix((vals, (rows, cols)), shape=(2 * m * n, 2 * m * n))
-    rhs = _stack_rhs(*prob.rhs(blocks, prob.v))
+    rhs = _stack_rhs(*prob.rhs(blocks, prob.v, prob.w))
     return a, (rhs[:, 0] if prob.single else rhs), lay
 
 
@@ -572,87 +664,187 @@ def _nested_dissection(m: int, n: int, leaf: int = _ND_LEAF) -> np.ndarray:
     return order
 
 
-def _solve_direct(prob: _Problem, info: Dict[str, Any]) -> Tuple[np.ndarray, np.ndarray, int]:
-    """Sparse LU of the nodal equations of the unknown nodes, one factorisation for all input vectors.
+class _DirectSystem:
+    """The nodal equations of the unknown nodes for the direct solve (and Newton).
 
     Unlike :func:`nodal_matrix` this works on the general node set: an ideal
     wire (resistance 0) makes its whole line one node, and nodes held at a
     known voltage (ideal driver / sense) are eliminated, so every combination
     of 0, finite and infinite driver / sense / wire resistance is exact.
+
+    The equations are split into a linear part ``L`` (wires, and drivers /
+    senses as conductances to ground, with their injections ``S @ s`` from the
+    source voltages ``s = [V, w]``) and the cells, whose currents
+    ``f(Cx)`` enter through the incidence matrix ``C`` (+1 at the row node,
+    -1 at the column node): the residual is ``L x + C^T f(C x) - S s`` and the
+    Jacobian ``L + C^T diag(f'(C x)) C``.  A linear cell is ``f(v) = G v``,
+    solved by one Newton step from any start.
+    """
+
+    def __init__(self, prob: _Problem):
+        m, n = prob.shape
+        cells = m * n
+        self.m, self.n = m, n
+        merge_r, merge_c = prob.r_row == 0, prob.r_col == 0
+        it = np.int32 if 2 * cells < 2 ** 31 - 1 else np.int64     # 32-bit indices: half the memory traffic
+        rid = (np.broadcast_to(np.arange(m, dtype=it)[:, None], (m, n)) if merge_r
+               else np.arange(cells, dtype=it).reshape(m, n))
+        n_r = m if merge_r else cells
+        cid = it(n_r) + (np.broadcast_to(np.arange(n, dtype=it)[None, :], (m, n)) if merge_c
+                         else np.arange(cells, dtype=it).reshape(n, m).T)
+        n_all = n_r + (n if merge_c else cells)
+        drive_cols = prob.drive_columns() if n > 1 else (0,)
+        reps = len(prob.drive_columns())          # both ends of a one-column row: two resistors on one node
+        # held[node] = index into the sources s = [V (M), w (N)] of the voltage the node is held at, -1 if free
+        held = np.full(n_all, -1, dtype=np.int64)
+        ideal_src = np.flatnonzero(prob.r_source == 0)
+        for j in drive_cols:
+            held[rid[ideal_src, j]] = ideal_src
+        r_sns = prob.r_sense_eff
+        ideal_sns = np.flatnonzero(r_sns == 0)
+        held[cid[-1, ideal_sns]] = m + ideal_sns
+        # linear branches: wires, and the drivers / senses as conductances to ground
+        ea, eb, ew = [], [], []
+        if not merge_r and n > 1:
+            ea.append(rid[:, :-1].ravel()); eb.append(rid[:, 1:].ravel())
+            ew.append(np.full(m * (n - 1), 1.0 / prob.r_row))
+        if not merge_c and m > 1:
+            ea.append(cid[:-1, :].ravel()); eb.append(cid[1:, :].ravel())
+            ew.append(np.full((m - 1) * n, 1.0 / prob.r_col))
+        ea = np.concatenate(ea) if ea else np.zeros(0, dtype=it)
+        eb = np.concatenate(eb) if eb else np.zeros(0, dtype=it)
+        ew = np.concatenate(ew) if ew else np.zeros(0)
+        src = np.flatnonzero(np.isfinite(prob.r_source) & (prob.r_source > 0))
+        sns = np.flatnonzero(np.isfinite(r_sns) & (r_sns > 0))
+        if reps == 2 and n == 1:
+            gnode = [rid[src, 0]] * 2
+        else:
+            gnode = [rid[src, j] for j in drive_cols]
+        gsrc = [src] * len(gnode) + [m + sns]
+        gval = [1.0 / prob.r_source[src]] * len(gnode) + [1.0 / r_sns[sns]]
+        gnode = np.concatenate(gnode + [cid[-1, sns]])
+        gsrc, gval = np.concatenate(gsrc), np.concatenate(gval)
+        rows = np.concatenate([ea, eb, ea, eb, gnode])
+        cols = np.concatenate([ea, eb, eb, ea, gnode])
+        vals = np.concatenate([ew, ew, -ew, -ew, gval])
+        del ea, eb, ew
+        self.lin = sp.csr_matrix((vals, (rows, cols)), shape=(n_all, n_all))
+        self.inj = sp.csr_matrix((gval, (gnode, gsrc)), shape=(n_all, m + n))
+        # order of the unknowns: nested dissection of the array's geometry when no line is merged
+        free = held == -1
+        if merge_r or merge_c:
+            order, self.permc = np.flatnonzero(free), "MMD_AT_PLUS_A"
+        else:
+            order = _nested_dissection(m, n)
+            order, self.permc = order[free[order]], "NATURAL"
+        n_u = order.size
+        new = np.full(n_all, -1, dtype=it)
+        new[order] = np.arange(n_u, dtype=it)
+        ru, cu = new[rows], new[cols]
+        uu = (ru >= 0) & (cu >= 0)
+        self.lin_uu = (ru[uu], cu[uu], vals[uu])
+        del rows, cols, vals, ru, cu, uu
+        # cells: incidence and their positions among the unknowns
+        self.rid, self.cid = rid, cid
+        a, b = rid.ravel(), cid.ravel()
+        self.inc = sp.csr_matrix((np.concatenate([np.ones(cells), -np.ones(cells)]),
+                                  (np.concatenate([np.arange(cells), np.arange(cells)]), np.concatenate([a, b]))),
+                                 shape=(cells, n_all))
+        self.cell_a, self.cell_b = new[a], new[b]
+        self.held, self.order, self.new, self.n_all, self.n_u = held, order, new, n_all, n_u
+
+    def jacobian(self, slope: np.ndarray) -> sp.csc_matrix:
+        """``L + C^T diag(slope) C`` over the unknowns (in the solve's order); ``slope`` per cell (M*N,)."""
+        a, b = self.cell_a, self.cell_b
+        fa, fb = a >= 0, b >= 0
+        both = fa & fb
+        r0, c0, v0 = self.lin_uu
+        rows = np.concatenate([r0, a[fa], b[fb], a[both], b[both]])
+        cols = np.concatenate([c0, a[fa], b[fb], b[both], a[both]])
+        vals = np.concatenate([v0, slope[fa], slope[fb], -slope[both], -slope[both]])
+        return sp.csc_matrix((vals, (rows, cols)), shape=(self.n_u, self.n_u))
+
+    def factor(self, slope: np.ndarray):
+        # symmetric positive definite (monotone cells): no pivoting needed
+        return splu(self.jacobian(slope), permc_spec=self.permc, diag_pivot_thresh=0.0,
+                    options={"SymmetricMode": True})
+
+    def start(self, s: np.ndarray) -> np.ndarray:
+        """Node voltages (n_all, K) with the held nodes at their sources ``s`` (K, M+N), the rest 0."""
+        x = np.zeros((self.n_all, s.shape[0]))
+        hv = self.held >= 0
+        x[hv] = s[:, self.held[hv]].T
+        return x
+
+    def residual(self, x: np.ndarray, s: np.ndarray, cell_current: np.ndarray) -> np.ndarray:
+        """KCL residual of the unknowns (n_u, K): ``L x + C^T f - S s`` (``f`` the cell currents, (M*N, K))."""
+        r = self.lin @ x - self.inj @ s.T + self.inc.T @ cell_current
+        return r[self.order]
+
+    def cell_voltages(self, x: np.ndarray) -> np.ndarray:
+        return self.inc @ x
+
+
+def _solve_direct(prob: _Problem, info: Dict[str, Any], newton_tol: float = 1e-12,
+                  max_newton: int = 200) -> Tuple[np.ndarray, np.ndarray, int]:
+    """Sparse LU of the nodal equations of the unknown nodes (see :class:`_DirectSystem`).
+
+    Linear cells: one factorisation for every input vector.  Nonlinear cells:
+    Newton per input vector, a sparse LU of the Jacobian (same fill-reducing
+    order, same pattern) per iteration, each step limited to the cell's
+    ``max_step`` volts on any cell; it stops when a step changes no node
+    voltage by more than ``newton_tol`` times the largest source voltage (the
+    error left is then of the order of that step squared).
     """
     t0 = time.perf_counter()
+    system = _DirectSystem(prob)
     m, n = prob.shape
-    cells = m * n
-    g = prob.g
-    merge_r, merge_c = prob.r_row == 0, prob.r_col == 0
-    it = np.int32 if 2 * cells < 2 ** 31 - 1 else np.int64     # 32-bit indices: half the memory traffic
-    rid = (np.broadcast_to(np.arange(m, dtype=it)[:, None], (m, n)) if merge_r
-           else np.arange(cells, dtype=it).reshape(m, n))
-    n_r = m if merge_r else cells
-    cid = it(n_r) + (np.broadcast_to(np.arange(n, dtype=it)[None, :], (m, n)) if merge_c
-                     else np.arange(cells, dtype=it).reshape(n, m).T)
-    n_all = n_r + (n if merge_c else cells)
-    # held[node] = index into V of the voltage the node is held at, -2 for 0 V (ideal sense), -1 if free
-    held = np.full(n_all, -1)
-    ideal_src = np.flatnonzero(prob.r_source == 0)
-    held[rid[ideal_src, 0]] = ideal_src
-    held[cid[-1, prob.r_sense == 0]] = -2
-    # branches: cells, wires, and the drivers / senses as conductances to ground
-    ea, eb, ew = [rid.ravel()], [cid.ravel()], [g.ravel()]
-    if not merge_r and n > 1:
-        ea.append(rid[:, :-1].ravel()); eb.append(rid[:, 1:].ravel())
-        ew.append(np.full(m * (n - 1), 1.0 / prob.r_row))
-    if not merge_c and m > 1:
-        ea.append(cid[:-1, :].ravel()); eb.append(cid[1:, :].ravel())
-        ew.append(np.full((m - 1) * n, 1.0 / prob.r_col))
-    ea, eb, ew = np.concatenate(ea), np.concatenate(eb), np.concatenate(ew)
-    src = np.flatnonzero(np.isfinite(prob.r_source) & (prob.r_source > 0))
-    sns = np.flatnonzero(np.isfinite(prob.r_sense) & (prob.r_sense > 0))
-    gnode = np.concatenate([rid[src, 0], cid[-1, sns]])
-    gval = np.concatenate([1.0 / prob.r_source[src], 1.0 / prob.r_sense[sns]])
-    rows = np.concatenate([ea, eb, ea, eb, gnode])
-    cols = np.concatenate([ea, eb, eb, ea, gnode])
-    vals = np.concatenate([ew, ew, -ew, -ew, gval])
-    del ea, eb, ew
-    # order of the unknowns: nested dissection of the array's geometry when no line is merged
-    free = held == -1
-    if merge_r or merge_c:
-        order, permc = np.flatnonzero(free), "MMD_AT_PLUS_A"
-    else:
-        order = _nested_dissection(m, n)
-        order, permc = order[free[order]], "NATURAL"
-    n_u = order.size
-    new = np.full(n_all, -1, dtype=it)
-    new[order] = np.arange(n_u, dtype=it)
-    ru, cu = new[rows], new[cols]
-    uu = (ru >= 0) & (cu >= 0)
-    a = sp.csc_matrix((vals[uu], (ru[uu], cu[uu])), shape=(n_u, n_u))
-    # right-hand side = T @ V: driver injections, minus couplings to nodes held at a driver voltage
-    uf = (ru >= 0) & (cu < 0)
-    uf &= held[np.where(uf, cols, 0)] >= 0
-    t_rows = np.concatenate([new[rid[src, 0]], ru[uf]])
-    t_cols = np.concatenate([src, held[cols[uf]]])
-    t_vals = np.concatenate([1.0 / prob.r_source[src], -vals[uf]])
-    t = sp.csr_matrix((t_vals, (t_rows, t_cols)), shape=(n_u, m))
-    del rows, cols, vals, ru, cu, uu, uf
+    s = np.concatenate([prob.v, prob.w], axis=1)          # (K, M+N) source voltages
+    x = system.start(s)
+    g = prob.g.ravel()
     t1 = time.perf_counter()
-    x = np.zeros((n_all, prob.v.shape[0]))
-    nnz = 0
-    if n_u:
-        # symmetric positive definite: no pivoting needed
-        lu = splu(a, permc_spec=permc, diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    nnz, newton = 0, 0
+    if system.n_u and prob.cell is None:
+        lu = system.factor(g)
         nnz = int(lu.nnz)
         t2 = time.perf_counter()
-        x[order] = lu.solve(np.asfortranarray(t @ prob.v.T))
+        dv = system.cell_voltages(x)
+        f = system.residual(x, s, g[:, None] * dv)
+        x[system.order] -= lu.solve(np.asfortranarray(f))
+    elif system.n_u:
+        t2 = t1
+        cell = prob.cell
+        scale = max(float(np.max(np.abs(s))), 1e-300)
+        max_step = float(cell.max_step)
+        for k in range(s.shape[0]):
+            xk, sk = x[:, k:k + 1], s[k:k + 1]
+            for step in range(1, max_newton + 1):
+                dv = system.cell_voltages(xk)[:, 0]
+                cur, slope = cell.current(dv, g)
+                lu = system.factor(slope)
+                nnz = int(lu.nnz)
+                dx = -lu.solve(system.residual(xk, sk, cur[:, None]))
+                dcell = np.zeros((system.n_all, 1))
+                dcell[system.order] = dx
+                big = float(np.max(np.abs(system.cell_voltages(dcell)))) if dx.size else 0.0
+                if big > max_step:
+                    dx *= max_step / big
+                xk[system.order] += dx
+                newton = max(newton, step)
+                if big <= newton_tol * scale:
+                    break
+            else:
+                raise RuntimeError(f"Newton did not converge in {max_newton} iterations (last step {big:.3g} V)")
+            x[:, k] = xk[:, 0]
     else:
-        t2 = time.perf_counter()
-    hv = held >= 0
-    x[hv] = prob.v[:, held[hv]].T
+        t2 = t1
     t3 = time.perf_counter()
-    info.update(assemble_s=t1 - t0, factor_s=t2 - t1, solve_s=t3 - t2, factor_nnz=nnz, unknowns=int(n_u))
-    xr = np.moveaxis(x[rid], 2, 0)
-    xc = np.moveaxis(x[cid], 2, 0)
-    return np.ascontiguousarray(xr), np.ascontiguousarray(xc), 0
+    info.update(assemble_s=t1 - t0, factor_s=t2 - t1, solve_s=t3 - t2, factor_nnz=nnz, unknowns=int(system.n_u))
+    if prob.cell is not None:
+        info["newton_iterations"] = newton
+    xr = np.moveaxis(x[system.rid], 2, 0)
+    xc = np.moveaxis(x[system.cid], 2, 0)
+    return np.ascontiguousarray(xr), np.ascontiguousarray(xc), newton
 
 
 # --------------------------------------------------------------------------- pcg
@@ -741,7 +933,7 @@ def _solve_pcg(prob: _Problem, blocks: Dict[str, np.ndarray], info: Dict[str, An
     block = 8
     for start in range(0, k_all, block):
         v = prob.v[start:start + block]
-        br, bc = prob.rhs(blocks, v)
+        br, bc = prob.rhs(blocks, v, prob.w[start:start + block])
         y0 = c_solve(bc)                                # C^{-1} bC
         b = br + gx * y0                                # Schur right-hand side
         # currents as a function of the row-node voltages: I_j = sum_i G (xR - C^{-1}(bC + gX xR));
@@ -789,9 +981,9 @@ def _solve_pcg(prob: _Problem, blocks: Dict[str, np.ndarray], info: Dict[str, An
             p += z
             rz = rz_new
         xc = c_solve(bc + gx * x)
-        # fixed nodes: row values are in x through their identity rows; fixed column nodes are 0
-        xr_all[start:start + block] = x
-        xc_all[start:start + block] = np.where(blocks["fc"], 0.0, xc)
+        # fixed nodes (identity rows): their values are the right-hand side, exactly
+        xr_all[start:start + block] = np.where(blocks["fr"], br, x)
+        xc_all[start:start + block] = np.where(blocks["fc"], bc, xc)
         worst_iter = max(worst_iter, it)
     info["solve_s"] = time.perf_counter() - t1
     return xr_all, xc_all, worst_iter
@@ -803,21 +995,22 @@ def _solve_pcg(prob: _Problem, blocks: Dict[str, np.ndarray], info: Dict[str, An
 def solve_crossbar(spec_or_g: Union[CrossbarSpec, np.ndarray], V: Optional[np.ndarray] = None,
                    r_row: Optional[float] = None, r_col: Optional[float] = None,
                    r_source: Any = None, r_sense: Any = None, method: str = "auto", *,
-                   keep_voltages: bool = True, rtol: float = 1e-12, maxiter: int = 2000,
-                   max_memory: Optional[float] = None) -> CrossbarSolution:
-    """Solve a passive linear crossbar with wire resistance (DC / read).
+                   column_voltages: Any = None, drive: Optional[str] = None, tia: Any = _UNSET,
+                   cell: Any = _UNSET, keep_voltages: bool = True, rtol: float = 1e-12, maxiter: int = 2000,
+                   newton_tol: float = 1e-12, max_memory: Optional[float] = None) -> CrossbarSolution:
+    """Solve a crossbar with wire resistance (DC / read).
 
     Parameters
     ----------
     spec_or_g
-        A :class:`~circuitsim.netlists.crossbar.CrossbarSpec` (its voltages and
-        resistances are used unless given here), or the cell conductances (S),
-        shape ``(M, N)``, all finite and > 0.
+        A :class:`~circuitsim.netlists.crossbar.CrossbarSpec` (its voltages,
+        resistances and options are used unless given here), or the cell
+        conductances (S), shape ``(M, N)``, all finite and > 0.
     V
         Driver voltages (V): shape ``(M,)`` for one input vector, or ``(K, M)``
         for ``K`` input vectors (one per row of ``V``, like a batch of samples;
         the ideal result is then ``V @ G``, shape ``(K, N)``).  All vectors are
-        solved against one factorisation.
+        solved against one factorisation (linear cells).
     r_row, r_col
         Resistance of each row / column wire segment (ohm, finite, >= 0).
     r_source, r_sense
@@ -827,7 +1020,22 @@ def solve_crossbar(spec_or_g: Union[CrossbarSpec, np.ndarray], V: Optional[np.nd
     method
         ``"direct"``, ``"pcg"`` or ``"auto"`` (direct up to 128 x 128, or up to
         512 x 512 with >= 16 input vectors; pcg otherwise; whichever fits in
-        memory).
+        memory; always direct for nonlinear cells).
+    column_voltages
+        Voltage each column's sense node is held at (V), ``(N,)`` or ``(K, N)``;
+        default 0 (the virtual ground).  Non-zero: the columns are driven
+        through ``r_sense`` (bias schemes, :class:`~circuitsim.netlists.crossbar.BiasScheme`).
+    drive
+        ``"one"`` (rows driven at column 0) or ``"both"`` (also at column
+        ``N-1``, through a second ``r_source`` from the same voltage).
+    tia
+        :class:`~circuitsim.netlists.crossbar.TIA` at each sense node (finite
+        open-loop gain ``A`` and feedback ``R_f``): the column end sees
+        ``r_sense + R_f / (1 + A)`` (see :class:`_Problem`); the outputs are
+        in :attr:`CrossbarSolution.tia_output`.  ``None`` for the ideal virtual ground.
+    cell
+        A nonlinear cell (:mod:`circuitsim.netlists.crossbar`, e.g.
+        ``SinhSelector``) solved by Newton; ``None`` for the linear conductance.
     keep_voltages
         Return the node voltages (``2*K*M*N`` floats); ``False`` returns only
         the currents.
@@ -838,6 +1046,9 @@ def solve_crossbar(spec_or_g: Union[CrossbarSpec, np.ndarray], V: Optional[np.nd
         direct solve.
     maxiter
         ``pcg`` only: iteration limit (``RuntimeError`` beyond it).
+    newton_tol
+        Nonlinear cells: stop Newton when a step changes no cell voltage by
+        more than ``newton_tol`` times the largest source voltage.
     max_memory
         Memory budget (bytes); default: the memory available now.  A solve
         estimated (:func:`estimate_memory`) to need more is refused.
@@ -855,16 +1066,22 @@ def solve_crossbar(spec_or_g: Union[CrossbarSpec, np.ndarray], V: Optional[np.nd
         estimate).
     """
     t0 = time.perf_counter()
-    parsed = _parse(spec_or_g, V, r_row, r_col, r_source, r_sense)
+    parsed = _parse(spec_or_g, V, r_row, r_col, r_source, r_sense, column_voltages, drive, tia, cell)
     m, n = parsed["g"].shape
     k = parsed["v"].shape[0]
-    merged = _merging(parsed["r_row"], parsed["r_col"], parsed["r_source"], parsed["r_sense"])
+    r_sense_eff = parsed["r_sense"] + (0.0 if parsed["tia"] is None else parsed["tia"].input_resistance)
+    merged = _merging(parsed["r_row"], parsed["r_col"], parsed["r_source"], r_sense_eff)
+    if parsed["cell"] is not None:
+        if method == "pcg":
+            raise ValueError("nonlinear cells are solved by Newton with the direct factorisation: "
+                             "use method='direct' (or 'auto')")
+        merged = merged or "nonlinear cells"
     chosen, est = _choose(method, m, n, k, keep_voltages, max_memory, merged)
     _check_values(parsed["g"], parsed["v"])
     prob = _Problem(**parsed)
     info: Dict[str, Any] = {"estimated_memory_bytes": est}
     if chosen == "direct":
-        xr, xc, iters = _solve_direct(prob, info)
+        xr, xc, iters = _solve_direct(prob, info, newton_tol=newton_tol)
     else:
         try:
             xr, xc, iters = _solve_pcg(prob, prob.blocks(), info, rtol, maxiter)
@@ -873,17 +1090,26 @@ def solve_crossbar(spec_or_g: Union[CrossbarSpec, np.ndarray], V: Optional[np.nd
                 raise
             warnings.warn("pcg did not converge; falling back to the direct solve", RuntimeWarning, stacklevel=2)
             chosen = "direct"
-            xr, xc, iters = _solve_direct(prob, info)
-    cell = prob.g * (xr - xc)
+            xr, xc, iters = _solve_direct(prob, info, newton_tol=newton_tol)
+    if prob.cell is None:
+        cell = prob.g * (xr - xc)
+    else:
+        cell = prob.cell.current((xr - xc).ravel(), np.broadcast_to(prob.g, xr.shape).ravel())[0].reshape(xr.shape)
     i_col = cell.sum(axis=1)
     i_col[:, np.isinf(prob.r_sense)] = 0.0
     i_row = cell.sum(axis=2)
     i_row[:, np.isinf(prob.r_source)] = 0.0
     del cell
+    out = None
+    if prob.tia is not None:
+        out = prob.tia.output(i_col, prob.u)
+        out[:, np.isinf(prob.r_sense)] = np.nan
     info["total_s"] = time.perf_counter() - t0
     if prob.single:
         i_col, i_row, xr, xc = i_col[0], i_row[0], xr[0], xc[0]
+        out = None if out is None else out[0]
     return CrossbarSolution(column_currents=i_col, row_currents=i_row,
                             row_node_voltages=xr if keep_voltages else None,
                             column_node_voltages=xc if keep_voltages else None,
-                            method=chosen, iterations=iters, info=info, conductance=prob.g)
+                            method=chosen, iterations=iters, info=info, conductance=prob.g,
+                            tia_output=out, cell=prob.cell)

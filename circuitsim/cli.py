@@ -1,4 +1,4 @@
-"""Command-line interface: ``circuitsim doctor | simulate | demo | models | netlists``.
+"""Command-line interface: ``circuitsim doctor | simulate | demo | models | netlists | crossbar | irdrop``.
 
 Every error a user can cause ends in exit status 2 and a one-paragraph
 message on stderr, never a traceback (``CIRCUITSIM_DEBUG=1`` shows it).
@@ -49,7 +49,210 @@ def _parser() -> argparse.ArgumentParser:
     netlists_sub = netlists.add_subparsers(dest="action", required=True)
     export = netlists_sub.add_parser("export", help="write the reference netlists into a folder")
     export.add_argument("folder", nargs="?", default="netlists")
+    _crossbar_parsers(sub)
     return parser
+
+
+# --------------------------------------------------------------------------- crossbar and irdrop
+
+#: default row voltage (V) when --v is not given
+DEFAULT_ROW_VOLTAGE = 0.1
+#: rough memory of the netlist text per cell (bytes): three element lines, built as numpy string arrays
+NETLIST_BYTES_PER_CELL = 1000
+
+
+def _array_options(p: argparse.ArgumentParser, need_v: bool, wires_required: bool = True,
+                   v_help: Optional[str] = None) -> None:
+    p.add_argument("--g", required=wires_required, metavar="G.npy",
+                   help="cell conductances in siemens, rows x columns (.npy)")
+    p.add_argument("--v", required=need_v, metavar="V.npy",
+                   help=v_help or f"row voltages in volts, one per row (default {DEFAULT_ROW_VOLTAGE} V on every row)")
+    p.add_argument("--r-row", type=float, required=wires_required, metavar="R",
+                   help="resistance of each row wire segment (ohm)")
+    p.add_argument("--r-col", type=float, required=wires_required, metavar="R",
+                   help="resistance of each column wire segment (ohm)")
+    p.add_argument("--r-source", type=float, default=1e-3, metavar="R", help="driver resistance (ohm, default 1e-3)")
+    p.add_argument("--r-sense", type=float, default=1e-3, metavar="R", help="sense resistance (ohm, default 1e-3)")
+
+
+def _crossbar_parsers(sub: "argparse._SubParsersAction") -> None:
+    crossbar = sub.add_parser("crossbar",
+                              help="passive crossbar: write its netlist, or solve it (fast solver or ngspice)")
+    actions = crossbar.add_subparsers(dest="action", required=True)
+    netlist = actions.add_parser("netlist", help="write the ngspice netlist of a crossbar (runs in plain ngspice -b)")
+    _array_options(netlist, need_v=False)
+    netlist.add_argument("--cell", default="linear", help="cell type (only 'linear' so far)")
+    netlist.add_argument("--scheme", default="read", help="bias scheme (only 'read': every row driven, every "
+                                                          "column sensed at 0 V, so far)")
+    netlist.add_argument("--out", required=True, metavar="FILE.cir", help="netlist file to write")
+    solve = actions.add_parser("solve", help="column currents (A) of a crossbar, into each column's sense node")
+    _array_options(solve, need_v=True,
+                   v_help="row voltages in volts: shape (rows,), or (K, rows) for K input vectors")
+    solve.add_argument("--engine", choices=("fast", "ngspice"), default="fast",
+                       help="fast: the sparse nodal solver (default); ngspice: one .op run per input vector")
+    solve.add_argument("--out", required=True, metavar="I.npy",
+                       help="currents in amperes, in column order: shape (cols,) or (K, cols)")
+    solve.add_argument("--json", action="store_true",
+                       help='print {"currents": [...], "engine": ..., "seconds": ...} on stdout')
+    irdrop = sub.add_parser("irdrop", help="IR-drop report of a crossbar against the ideal product G^T V "
+                                           "(JSON figures + PNG maps); 'irdrop sweep' for size x wire figures")
+    irdrop.add_argument("action", nargs="?", choices=("sweep",),
+                        help="sweep: max / RMS column error vs array size, wire resistance and conductance range")
+    _array_options(irdrop, need_v=False, wires_required=False)
+    irdrop.add_argument("--engine", choices=("fast", "ngspice"), default="fast", help="solver (default fast)")
+    irdrop.add_argument("--out", required=True, metavar="DIR", help="report folder")
+    irdrop.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64, 128], metavar="N",
+                        help="sweep: N x N array sizes (default 16 32 64 128)")
+    irdrop.add_argument("--r-wires", type=float, nargs="+", default=[0.1, 0.3, 1.0, 3.0, 10.0], metavar="R",
+                        help="sweep: wire resistances, r_row = r_col (ohm; default 0.1 0.3 1 3 10)")
+    irdrop.add_argument("--g-range", type=float, nargs=2, action="append", metavar=("LOW", "HIGH"),
+                        help="sweep: uniform conductance range (S), repeatable (default 1e-6 1e-5 and 1e-5 1e-4)")
+    irdrop.add_argument("--seed", type=int, default=0, help="sweep: random seed (default 0)")
+    irdrop.add_argument("--v-read", type=float, default=DEFAULT_ROW_VOLTAGE,
+                        help=f"sweep: voltage on every row (V, default {DEFAULT_ROW_VOLTAGE})")
+
+
+def _load_npy(path: str, what: str, ndims: tuple) -> tuple:
+    """Load a real-valued .npy array, checking the name, the header and the dimensions before reading the data."""
+    import numpy as np
+
+    p = Path(path)
+    if p.suffix.lower() != ".npy":
+        raise ValueError(f"{what} file {path!r} is not a .npy file: save the array with numpy.save('{p.stem}.npy', a)")
+    if not p.is_file():
+        raise ValueError(f"{what} file {path!r} does not exist")
+    try:
+        with open(p, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = reader(fh)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{what} file {path!r} is not a valid .npy file ({exc})") from None
+    if dtype.kind not in "fiu":
+        raise ValueError(f"{what} in {path!r} must hold real numbers, got dtype {dtype}")
+    if len(shape) not in ndims or 0 in shape:
+        want = " or ".join(f"{d}-D" for d in ndims)
+        raise ValueError(f"{what} in {path!r} must be a non-empty {want} array, got shape {tuple(shape)}")
+    return shape, (lambda: np.asarray(np.load(p, allow_pickle=False), dtype=float))
+
+
+def _refuse_too_large(shape: tuple, k: int, keep_voltages: bool, netlist: bool = False) -> None:
+    """Refuse, before loading it, an array whose solve (or netlist) would not fit in the available memory."""
+    from circuitsim.analysis.crossbar_solver import available_memory, estimate_memory
+
+    m, n = int(shape[0]), int(shape[1])
+    if netlist:
+        need, how = float(m) * n * (8 + NETLIST_BYTES_PER_CELL), "the netlist text needs"
+    else:
+        need = 8.0 * m * n + min(estimate_memory(m, n, k, "pcg", keep_voltages),
+                                 estimate_memory(m, n, k, "direct", keep_voltages))
+        how = "the solver estimates it needs"
+    limit = available_memory()
+    if limit is not None and need > limit:
+        raise ValueError(f"a {m} x {n} crossbar is too large for memory: {how} about {need / 1e9:.3g} GB, but only "
+                         f"{limit / 1e9:.3g} GB is available")
+
+
+def _arrays(args: argparse.Namespace, v_ndims: tuple, keep_voltages: bool, netlist: bool = False):
+    import numpy as np
+
+    g_shape, g_load = _load_npy(args.g, "the conductance array G", (2,))
+    v_shape, v_load = _load_npy(args.v, "the voltage array V", v_ndims) if args.v is not None else ((), None)
+    _refuse_too_large(g_shape, v_shape[0] if len(v_shape) == 2 else 1, keep_voltages, netlist)
+    if v_load is not None:
+        if v_shape[-1] != g_shape[0]:
+            raise ValueError(f"shape mismatch between G and V: G is {g_shape[0]} x {g_shape[1]} (rows x columns), so V "
+                             f"must have {g_shape[0]} values per input vector (shape ({g_shape[0]},)"
+                             + (f" or (K, {g_shape[0]})" if 2 in v_ndims else "") + f"), got {tuple(v_shape)}")
+    from circuitsim.analysis.irdrop import check_conductance
+
+    g = check_conductance(g_load())
+    v = v_load() if v_load is not None else np.full(g.shape[0], DEFAULT_ROW_VOLTAGE)
+    return g, v
+
+
+def _crossbar(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    import numpy as np
+
+    if args.action == "netlist":
+        for option, value, allowed in (("--cell", args.cell, "linear"), ("--scheme", args.scheme, "read")):
+            if value != allowed:
+                return _fail(f"{option} {value!r} is not implemented yet in 'crossbar netlist': only {option} "
+                             f"{allowed} is available for now")
+        from circuitsim.netlists.crossbar import CrossbarSpec, crossbar_netlist
+
+        g, v = _arrays(args, (1,), keep_voltages=False, netlist=True)
+        spec = CrossbarSpec(g, v, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source, r_sense=args.r_sense)
+        Path(args.out).write_text(crossbar_netlist(spec))
+        m, n = g.shape
+        print(f"wrote {args.out}: {m} x {n} crossbar, .op; the column currents are i(vs0) ... i(vs{n - 1}) (A)")
+        return 0
+    # solve
+    if not args.out.lower().endswith(".npy"):
+        return _fail(f"--out {args.out!r} must be a .npy file (the currents are saved with numpy.save)")
+    g, v = _arrays(args, (1, 2), keep_voltages=False)
+    started = time.perf_counter()
+    if args.engine == "fast":
+        from circuitsim.analysis.crossbar_solver import solve_crossbar
+
+        currents = solve_crossbar(g, v, args.r_row, args.r_col, args.r_source, args.r_sense,
+                                  keep_voltages=False).column_currents
+    else:
+        from circuitsim.analysis.irdrop import ngspice_crossbar
+
+        currents = ngspice_crossbar(g, v, args.r_row, args.r_col, args.r_source, args.r_sense)[0]
+    seconds = time.perf_counter() - started
+    np.save(args.out, currents)
+    if args.json:
+        print(json.dumps({"currents": currents.tolist(), "engine": args.engine, "seconds": seconds}))
+    else:
+        print(f"wrote {args.out}: column currents (A), shape {currents.shape}, {args.engine} engine, {seconds:.3g} s")
+    return 0
+
+
+def _irdrop(args: argparse.Namespace) -> int:
+    from circuitsim.analysis import irdrop
+
+    if args.action == "sweep":
+        given = [name for name in ("g", "v", "r_row", "r_col") if getattr(args, name) is not None]
+        if given:
+            options = " ".join(f"--{n.replace('_', '-')}" for n in given)
+            return _fail(f"'irdrop sweep' draws its own arrays; drop {options} "
+                         f"(or run 'irdrop' without 'sweep' for a report on your array)")
+        ranges = [tuple(r) for r in args.g_range] if args.g_range else [(1e-6, 1e-5), (1e-5, 1e-4)]
+        for r in args.r_wires:
+            if not r >= 0:
+                return _fail(f"--r-wires must be >= 0 ohm, got {r!r}")
+        rows = irdrop.irdrop_sweep(args.sizes, args.r_wires, ranges, seed=args.seed, v_read=args.v_read,
+                                   r_source=args.r_source, r_sense=args.r_sense, engine=args.engine)
+        paths = irdrop.write_sweep(rows, args.out)
+        print("max relative column error (%), rows: size, columns: wire resistance (ohm)")
+        for rng in ranges:
+            sub = [r for r in rows if tuple(r["g_range_S"]) == tuple(rng)]
+            wires = sorted({r["r_wire_ohm"] for r in sub})
+            print(f"{f'G in [{rng[0]:g}, {rng[1]:g}] S':<26}" + " ".join(f"{w:>9g}" for w in wires))
+            for size in sorted({r["size"] for r in sub}):
+                errs = {r["r_wire_ohm"]: r["max_rel_error"] for r in sub if r["size"] == size}
+                print(f"{f'{size} x {size}':>12}" + " " * 14 + " ".join(f"{100 * errs[w]:>9.3g}" for w in wires))
+        print("wrote " + ", ".join(str(p) for p in paths))
+        return 0
+    missing = [f"--{name.replace('_', '-')}" for name in ("g", "r_row", "r_col") if getattr(args, name) is None]
+    if missing:
+        return _fail(f"'irdrop' needs {', '.join(missing)} (the array and its wire resistances), or use "
+                     f"'irdrop sweep --out DIR' for the size x wire-resistance sweep")
+    g, v = _arrays(args, (1,), keep_voltages=True)
+    report = irdrop.irdrop_report(g, v, args.r_row, args.r_col, args.r_source, args.r_sense, engine=args.engine)
+    paths = irdrop.write_report(report, args.out)
+    s = report.summary()
+    print(f"{s['rows']} x {s['columns']} ({report.engine}): "
+          f"max relative column error {100 * s['max_rel_error']:.3g} %, "
+          f"RMS {100 * s['rms_rel_error']:.3g} %, worst cell {tuple(s['worst_cell'])} sees "
+          f"{100 * s['worst_cell_fraction']:.2f} % of its row voltage")
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -134,7 +337,8 @@ def _fail(message: str) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``circuitsim`` command."""
     args = _parser().parse_args(argv)
-    handlers = {"doctor": _doctor, "simulate": _simulate, "demo": _demo, "netlists": _netlists, "models": _models}
+    handlers = {"doctor": _doctor, "simulate": _simulate, "demo": _demo, "netlists": _netlists, "models": _models,
+                "crossbar": _crossbar, "irdrop": _irdrop}
     from circuitsim.spice.errors import SpiceError
 
     try:

@@ -1,0 +1,211 @@
+"""The crossbar and IR-drop commands: ``circuitsim crossbar netlist | solve`` and ``circuitsim irdrop [sweep]``.
+
+Tolerances: fast solver against ngspice (the same linear system, every number
+written as ``%.15g``): 1e-9 relative, norm-wise (see test_crossbar_solver.py;
+measured ~1e-14 here).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from circuitsim.analysis.crossbar_solver import solve_crossbar
+
+AGREE = 1e-9
+R_ROW, R_COL, R_SOURCE, R_SENSE = 1.5, 2.5, 0.5, 0.25
+
+
+def _cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "circuitsim", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, cwd=cwd)
+
+
+def rel(a, b) -> float:
+    a, b = np.asarray(a), np.asarray(b)
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+@pytest.fixture()
+def arrays(tmp_path):
+    rng = np.random.default_rng(16)
+    g = rng.uniform(1e-6, 1e-4, (16, 16))
+    v = rng.uniform(-1, 1, 16)
+    vk = rng.uniform(-1, 1, (5, 16))
+    np.save(tmp_path / "G.npy", g)
+    np.save(tmp_path / "V.npy", v)
+    np.save(tmp_path / "VK.npy", vk)
+    return tmp_path, g, v, vk
+
+
+WIRES = ["--r-row", R_ROW, "--r-col", R_COL, "--r-source", R_SOURCE, "--r-sense", R_SENSE]
+
+
+@pytest.mark.ngspice
+def test_netlist_runs_in_plain_ngspice(arrays, ngspice_path):
+    from circuitsim.spice.rawfile import read_raw
+
+    folder, g, v, _ = arrays
+    out = folder / "xbar.cir"
+    proc = _cli("crossbar", "netlist", "--g", folder / "G.npy", "--v", folder / "V.npy", *WIRES, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    raw = folder / "xbar.raw"
+    run = subprocess.run([ngspice_path, "-b", "-r", str(raw), str(out)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    (plot,) = read_raw(raw)
+    names = [name for name, _ in plot.variables]
+    spice = np.array([plot.data[0, names.index(f"i(vs{j})")] for j in range(16)])
+    assert rel(spice, solve_crossbar(g, v, R_ROW, R_COL, R_SOURCE, R_SENSE).column_currents) <= AGREE
+
+
+def test_netlist_default_voltage_and_unimplemented_options(arrays):
+    folder, g, _, _ = arrays
+    out = folder / "default.cir"
+    proc = _cli("crossbar", "netlist", "--g", folder / "G.npy", "--r-row", 1, "--r-col", 1, "--out", out,
+                "--cell", "linear", "--scheme", "read")
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert all(f"Vin{i} in{i} 0 0.1\n" in text for i in range(16)) and text.endswith(".end\n")
+    for option, value in (("--cell", "selector"), ("--cell", "1T1R"), ("--scheme", "V/2")):
+        proc = _cli("crossbar", "netlist", "--g", folder / "G.npy", "--r-row", 1, "--r-col", 1, "--out",
+                    folder / "x.cir", option, value)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert f"{option} '{value}' is not implemented yet" in proc.stderr
+
+
+@pytest.mark.ngspice
+def test_solve_fast_and_ngspice_agree(arrays):
+    folder, g, v, _ = arrays
+    results = {}
+    for engine in ("fast", "ngspice"):
+        out = folder / f"I_{engine}.npy"
+        proc = _cli("crossbar", "solve", "--g", folder / "G.npy", "--v", folder / "V.npy", *WIRES,
+                    "--engine", engine, "--out", out, "--json")
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        assert set(doc) == {"currents", "engine", "seconds"} and doc["engine"] == engine and doc["seconds"] >= 0
+        results[engine] = np.load(out)
+        assert results[engine].shape == (16,)
+        np.testing.assert_array_equal(np.array(doc["currents"]), results[engine])
+    assert rel(results["fast"], results["ngspice"]) <= AGREE
+    assert rel(results["fast"], solve_crossbar(g, v, R_ROW, R_COL, R_SOURCE, R_SENSE).column_currents) <= 1e-15
+
+
+@pytest.mark.parametrize("engine", ["fast", pytest.param("ngspice", marks=pytest.mark.ngspice)])
+def test_solve_many_input_vectors(arrays, engine):
+    folder, g, _, vk = arrays
+    out = folder / "IK.npy"
+    proc = _cli("crossbar", "solve", "--g", folder / "G.npy", "--v", folder / "VK.npy", *WIRES, "--engine", engine,
+                "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "shape (5, 16)" in proc.stdout
+    currents = np.load(out)
+    assert currents.shape == (5, 16)
+    for k in range(5):
+        one = solve_crossbar(g, vk[k], R_ROW, R_COL, R_SOURCE, R_SENSE).column_currents
+        assert rel(currents[k], one) <= AGREE
+
+
+def test_irdrop_report_folder(arrays):
+    folder, g, v, _ = arrays
+    out = folder / "report"
+    proc = _cli("irdrop", "--g", folder / "G.npy", "--v", folder / "V.npy", *WIRES, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "max relative column error" in proc.stdout
+    doc = json.loads((out / "report.json").read_text())
+    ideal = v @ g
+    np.testing.assert_allclose(doc["columns"]["ideal_current_A"], ideal, rtol=1e-15)
+    assert doc["summary"]["rows"] == 16 and doc["summary"]["engine"] == "fast"
+    for name in ("effective_voltage_map.png", "column_error.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_irdrop_sweep(tmp_path):
+    proc = _cli("irdrop", "sweep", "--out", tmp_path, "--sizes", 8, 16, "--r-wires", 0.1, 1, "--g-range", 1e-6, 1e-5)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads((tmp_path / "sweep.json").read_text())
+    assert sorted((r["size"], r["r_wire_ohm"]) for r in rows) == [(8, 0.1), (8, 1.0), (16, 0.1), (16, 1.0)]
+    err = {(r["size"], r["r_wire_ohm"]): r["max_rel_error"] for r in rows}
+    assert err[8, 0.1] < err[8, 1.0] < err[16, 1.0] and err[8, 0.1] < err[16, 0.1]
+    assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _bad_files(folder: Path) -> None:
+    g = np.full((4, 3), 1e-5)
+    np.save(folder / "g4x3.npy", g)
+    np.save(folder / "v4.npy", np.ones(4))
+    np.save(folder / "v5.npy", np.ones(5))
+    np.save(folder / "vk.npy", np.ones((2, 5)))
+    for name, value in (("gnan", np.nan), ("gzero", 0.0), ("gneg", -1e-5)):
+        bad = g.copy()
+        bad[2, 1] = value
+        np.save(folder / f"{name}.npy", bad)
+    np.savetxt(folder / "g.txt", g)
+    (folder / "junk.npy").write_bytes(b"not an array at all")
+    np.save(folder / "gstr.npy", np.array([["a", "b"], ["c", "d"]]))
+    np.save(folder / "g1d.npy", np.ones(4))
+    # a header that claims a 200000 x 200000 array (320 GB) and no data: refused from the header alone
+    with open(folder / "huge.npy", "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": (200000, 200000)})
+
+
+BAD = {
+    "nan conductance": (["--g", "gnan.npy", "--v", "v4.npy"], r"G[2, 1] = nan"),
+    "zero conductance": (["--g", "gzero.npy", "--v", "v4.npy"], r"G[2, 1] = 0.0"),
+    "negative conductance": (["--g", "gneg.npy", "--v", "v4.npy"], r"G[2, 1] = -1e-05"),
+    "shape mismatch": (["--g", "g4x3.npy", "--v", "v5.npy"], "shape mismatch between G and V"),
+    "shape mismatch 2-D": (["--g", "g4x3.npy", "--v", "vk.npy"], "shape mismatch between G and V"),
+    "negative wire": (["--g", "g4x3.npy", "--v", "v4.npy", "--r-row", "-1"], "r_row must be finite and >= 0 ohm"),
+    "nan wire": (["--g", "g4x3.npy", "--v", "v4.npy", "--r-col", "nan"], "r_col must be finite"),
+    "not npy": (["--g", "g.txt", "--v", "v4.npy"], "is not a .npy file"),
+    "corrupt npy": (["--g", "junk.npy", "--v", "v4.npy"], "is not a valid .npy file"),
+    "strings": (["--g", "gstr.npy", "--v", "v4.npy"], "must hold real numbers"),
+    "1-D G": (["--g", "g1d.npy", "--v", "v4.npy"], "must be a non-empty 2-D array"),
+    "missing file": (["--g", "nope.npy", "--v", "v4.npy"], "does not exist"),
+    "too large": (["--g", "huge.npy", "--v", "v4.npy"], "too large for memory"),
+    "out not npy": (["--g", "g4x3.npy", "--v", "v4.npy", "--out", "I.txt"], "must be a .npy file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_exits_2_with_one_paragraph(tmp_path, case):
+    _bad_files(tmp_path)
+    args, message = BAD[case]
+    base = {"--r-row": "1", "--r-col": "1", "--out": "I.npy"}
+    for i in range(0, len(args), 2):
+        base[args[i]] = args[i + 1]
+    proc = _cli("crossbar", "solve", *[x for kv in base.items() for x in kv], cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith("circuitsim: error: ")
+    assert "\n\n" not in proc.stderr.strip()                                   # one paragraph
+    assert message in " ".join(proc.stderr.split()), proc.stderr
+    assert not (tmp_path / "I.npy").exists()
+
+
+@pytest.mark.ngspice
+def test_bad_input_with_the_ngspice_engine_and_in_irdrop(tmp_path):
+    _bad_files(tmp_path)
+    cases = [
+        (["crossbar", "solve", "--engine", "ngspice", "--g", "gnan.npy", "--v", "v4.npy", "--r-row", "1",
+          "--r-col", "1", "--out", "I.npy"], "G[2, 1] = nan"),
+        (["crossbar", "solve", "--engine", "ngspice", "--g", "g4x3.npy", "--v", "v4.npy", "--r-row", "-1", "--r-col",
+          "1", "--out", "I.npy"], "r_row must be finite and > 0 ohm"),
+        (["crossbar", "netlist", "--g", "gzero.npy", "--r-row", "1", "--r-col", "1", "--out", "x.cir"],
+         "G[2, 1] = 0.0"),
+        (["crossbar", "netlist", "--g", "huge.npy", "--r-row", "1", "--r-col", "1", "--out", "x.cir"],
+         "too large for memory"),
+        (["irdrop", "--g", "g4x3.npy", "--v", "v5.npy", "--r-row", "1", "--r-col", "1", "--out", "rep"],
+         "shape mismatch between G and V"),
+        (["irdrop", "--g", "g4x3.npy", "--out", "rep"], "'irdrop' needs --r-row, --r-col"),
+        (["irdrop", "sweep", "--g", "g4x3.npy", "--out", "rep"], "'irdrop sweep' draws its own arrays"),
+    ]
+    for args, message in cases:
+        proc = _cli(*args, cwd=tmp_path)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr and proc.stderr.startswith("circuitsim: error: ")
+        assert message in " ".join(proc.stderr.split()), proc.stderr

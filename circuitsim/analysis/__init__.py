@@ -1,5 +1,7 @@
-"""Array-level analyses: fast quasi-static crossbar solver, IR drop, read margins, spike metrics.
+"""Array-level analyses.
 
-Built so far: the device testbench (devices.py), datasheets, and the fast linear crossbar solver
-(crossbar_solver.py).  IR-drop reports and read margins land with the rest of the crossbar issue.
+* ``devices``: the device testbench (Python reference, ngspice subckt, OSDI) and its comparison;
+* ``datasheets``: one page per catalogue device;
+* ``crossbar_solver``: the fast quasi-static crossbar solver (linear and nonlinear cells, all options);
+* ``irdrop``: IR-drop reports, sweeps, maps and read margins.
 """

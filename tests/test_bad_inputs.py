@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,27 @@ def test_runs_with_a_timeout_always_wait_for_the_end(shared_engine):
     for _ in range(100):
         result = shared_engine.run(deck, timeout=30)
         assert result["time"][-1] == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize("engine_name", ["batch", "shared"])
+def test_ngspice_dies_with_a_killed_python_process(engine_name):
+    import psutil
+
+    script = (f"from circuitsim.spice import get_engine\n"
+              f"get_engine({engine_name!r}).run_file({str(BAD / 'endless_tran.cir')!r})\n")
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        children = []
+        while time.monotonic() < deadline and not any(c.name() == "ngspice" or "shared_worker" in " ".join(
+                c.cmdline()) for c in children):
+            time.sleep(0.2)
+            children = psutil.Process(parent.pid).children(recursive=True)
+        assert children, "ngspice never started"
+        parent.kill()
+        parent.wait(10)
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, f"left running after the parent was killed: {[p.cmdline() for p in alive]}"
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -47,6 +47,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from circuitsim.numbers import spice_number
+
 __all__ = [
     "IRDropReport",
     "ReadMargin",
@@ -747,7 +749,7 @@ def read_netlist(G: Any, row_bias: Any, col_bias: Any, r_row: float, r_col: floa
     whose ``i(vcol<j>)`` is the current out of column ``j`` into its terminal.
     Linear cells are resistors ``RG<i>_<j>``; selector cells are B-sources
     ``BG<i>_<j> r c I=G*v_s*sinh(V(r,c)/v_s)``, with tight Newton tolerances
-    (``SPICE_TIGHT``).  Numbers are written with 17 significant digits.
+    (``SPICE_TIGHT``).  Numbers are written as plain ``%.15g`` (the project's netlist convention).
     """
     g = check_conductance(G)
     m, n = g.shape
@@ -758,8 +760,7 @@ def read_netlist(G: Any, row_bias: Any, col_bias: Any, r_row: float, r_col: floa
                                         ("r_sense", r_sense)))
     _cell_law(cell, v_s)
 
-    def num(x: float) -> str:
-        return "%.17g" % x
+    num = spice_number
 
     def rn(i: int, j: int) -> str:
         return f"r{i}" if r_row == 0 else f"r{i}_{j}"

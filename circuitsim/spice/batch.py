@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 from circuitsim.spice.deck import Deck
-from circuitsim.spice.engine import Engine, describe_progress
+from circuitsim.spice.engine import Engine, describe_progress, die_with_parent
 from circuitsim.spice.errors import SimulationTimeoutError, SimulatorCrashError
 from circuitsim.spice.messages import diagnose
 from circuitsim.spice.rawfile import RawFileError, read_raw_results
@@ -63,7 +63,7 @@ class BatchEngine(Engine):
         command = [self._executable, "-b", "-r", str(raw), "-o", str(log), str(cir)]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, cwd=str(deck.base_dir or folder),
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=die_with_parent)
         # Load numpy (for the raw-file reader) while ngspice runs: waiting on the process releases the GIL.
         threading.Thread(target=importlib.import_module, args=("numpy",), daemon=True).start()
         timed_out = False

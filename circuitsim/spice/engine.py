@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Union
@@ -91,6 +93,26 @@ def _with_partial(error: SpiceError, result: Result) -> SpiceError:
     if error.partial is None and result.analyses and any(len(a) for a in result.analyses):
         error.partial = result
     return error
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for ngspice children: on Linux, SIGKILL them when the parent dies.
+
+    They run in a session of their own (so a timeout can kill the whole group),
+    which also shields them from the terminal's Ctrl-C; without this a killed
+    Python process left a long ``ngspice -b`` running on its own.  (The kernel
+    sends the signal when the *thread* that started the child exits; the engines
+    start and wait for their children in the same thread.)
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def describe_progress(analyses: Sequence[AnalysisResult]) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 from circuitsim.spice.deck import Deck
-from circuitsim.spice.engine import Engine, describe_progress
+from circuitsim.spice.engine import Engine, describe_progress, die_with_parent
 from circuitsim.spice.errors import (INSTALL_HINT, NgspiceNotFoundError, SimulationTimeoutError, SimulatorCrashError)
 from circuitsim.spice.messages import diagnose
 from circuitsim.spice.result import AnalysisResult, Result, build_analysis
@@ -70,7 +70,7 @@ class SharedEngine(Engine):
         process = subprocess.Popen(
             [sys.executable, "-m", "circuitsim.spice.shared_worker", str(child_socket.fileno()), self._library],
             pass_fds=(child_socket.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+            stderr=subprocess.DEVNULL, env=env, start_new_session=True, preexec_fn=die_with_parent)
         child_socket.close()
         parent = Connection(parent_socket.detach())
         self._process, self._conn = process, parent

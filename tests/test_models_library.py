@@ -81,3 +81,12 @@ def test_datasheet_generator_writes_pages_and_plots(tmp_path):
     written = write_datasheets(tmp_path)
     assert {p.name for p in written} >= {f"{n}.md" for n in DEVICES} | {f"{n}_iv.png" for n in DEVICES}
     assert "| `ron` |" in (tmp_path / "pershin.md").read_text()
+
+
+def test_emitted_text_does_not_depend_on_sympy_global_settings():
+    # lcapy changes sympy's global term order on import; the printers must not follow it.
+    code = ("from circuitsim.models.library import library_files\nbefore = library_files()\nimport lcapy\n"
+            "after = library_files()\nprint(sorted(n for n in before if before[n] != after[n]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

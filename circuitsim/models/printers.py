@@ -35,7 +35,8 @@ class _TargetPrinter(StrPrinter):
     """Common part: numbers as %.15g, states and the port voltage by target-specific hooks."""
 
     def __init__(self, device: Device):
-        super().__init__({"full_prec": True})
+        # An explicit term order: lcapy (imported by some users and by the tests) changes sympy's global one.
+        super().__init__({"full_prec": True, "order": "lex"})
         self.device = device
         self.params = {p.name for p in device.params}
         self.raw_states = {f"{s.name}_raw": s for s in device.states}

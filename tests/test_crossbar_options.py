@@ -88,15 +88,13 @@ def check_against_ngspice(engine, spec: CrossbarSpec, method: str = "direct", no
 
 
 @pytest.mark.slow
-def test_generator_1024_within_5_s():
-    import time
+def test_generator_writes_every_element_at_1024():
+    # The generation time (goal <= 5 s) is measured by benchmarks/bench_crossbar_solver.py, not here:
+    # no timing thresholds in tests on a shared machine.
     rng = np.random.default_rng(0)
     spec = CrossbarSpec(rng.uniform(1e-6, 1e-4, (1024, 1024)), rng.uniform(0, 1, 1024), r_row=1.0, r_col=1.0)
-    t0 = time.perf_counter()
     deck = crossbar_netlist(spec)
-    elapsed = time.perf_counter() - t0
     assert deck.count("\n") == 1024 * 1024 + 2 * 1024 * 1023 + 4 * 1024 + 16 + 3
-    assert elapsed <= 5.0, elapsed
 
 
 def test_default_deck_lines():

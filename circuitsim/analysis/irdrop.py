@@ -769,20 +769,20 @@ def read_netlist(G: Any, row_bias: Any, col_bias: Any, r_row: float, r_col: floa
         return f"c{j}" if r_col == 0 else f"c{i}_{j}"
 
     out = [title or f"crossbar read configuration {m}x{n} ({cell} cells)"]
+    def bias(source: str, resistor: str, driver: str, node: str, volts: float, ohms: float) -> None:
+        # A biased line end: the source straight on the node for an ideal end, else through its resistor.
+        if not np.isfinite(volts):
+            return
+        if ohms == 0:
+            out.append(f"{source} {node} 0 {num(volts)}")
+        else:
+            out.append(f"{source} {driver} 0 {num(volts)}")
+            out.append(f"{resistor} {driver} {node} {num(ohms)}")
+
     for i in range(m):
-        if np.isfinite(rb[i]):
-            if r_source == 0:
-                out.append(f"VROW{i} {rn(i, 0)} 0 {num(rb[i])}")
-            else:
-                out.append(f"VROW{i} drow{i} 0 {num(rb[i])}")
-                out.append(f"RSRC{i} drow{i} {rn(i, 0)} {num(r_source)}")
+        bias(f"VROW{i}", f"RSRC{i}", f"drow{i}", rn(i, 0), rb[i], r_source)
     for j in range(n):
-        if np.isfinite(cb[j]):
-            if r_sense == 0:
-                out.append(f"VCOL{j} {cn(m - 1, j)} 0 {num(cb[j])}")
-            else:
-                out.append(f"VCOL{j} dcol{j} 0 {num(cb[j])}")
-                out.append(f"RSENSE{j} {cn(m - 1, j)} dcol{j} {num(r_sense)}")
+        bias(f"VCOL{j}", f"RSENSE{j}", f"dcol{j}", cn(m - 1, j), cb[j], r_sense)
     for i in range(m):
         for j in range(n):
             if cell == "linear":

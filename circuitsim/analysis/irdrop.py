@@ -568,6 +568,15 @@ def _biases(bias: Any, count: int, what: str) -> np.ndarray:
     return b
 
 
+def _read_inputs(G, row_bias, col_bias, r_row, r_col, r_source, r_sense):
+    """Checked inputs of a read configuration: conductance, row and column biases, the four resistances."""
+    g = check_conductance(G)
+    m, n = g.shape
+    resistances = tuple(_resistance(k, x) for k, x in (("r_row", r_row), ("r_col", r_col), ("r_source", r_source),
+                                                        ("r_sense", r_sense)))
+    return (g, _biases(row_bias, m, "row"), _biases(col_bias, n, "column")) + resistances
+
+
 def solve_read(G: Any, row_bias: Any, col_bias: Any, r_row: float, r_col: float, r_source: float = 1e-3,
                r_sense: float = 1e-3, cell: str = "linear", v_s: float = V_S, *, rtol: float = 1e-13,
                maxiter: int = 100) -> ReadSolution:
@@ -614,13 +623,9 @@ def solve_read(G: Any, row_bias: Any, col_bias: Any, r_row: float, r_col: float,
     -------
     ReadSolution
     """
-    g = check_conductance(G)
+    g, rb, cb, r_row, r_col, r_source, r_sense = _read_inputs(G, row_bias, col_bias, r_row, r_col, r_source,
+                                                              r_sense)
     m, n = g.shape
-    rb = _biases(row_bias, m, "row")
-    cb = _biases(col_bias, n, "column")
-    r_row, r_col, r_source, r_sense = (_resistance(k, x) for k, x in
-                                       (("r_row", r_row), ("r_col", r_col), ("r_source", r_source),
-                                        ("r_sense", r_sense)))
     if not (np.any(np.isfinite(rb)) or np.any(np.isfinite(cb))):
         raise ValueError("every line is floating: bias at least one row or column (no reference)")
     if not (v_s > 0 and math.isfinite(v_s)):
@@ -751,13 +756,9 @@ def read_netlist(G: Any, row_bias: Any, col_bias: Any, r_row: float, r_col: floa
     ``BG<i>_<j> r c I=G*v_s*sinh(V(r,c)/v_s)``, with tight Newton tolerances
     (``SPICE_TIGHT``).  Numbers are written as plain ``%.15g`` (the project's netlist convention).
     """
-    g = check_conductance(G)
+    g, rb, cb, r_row, r_col, r_source, r_sense = _read_inputs(G, row_bias, col_bias, r_row, r_col, r_source,
+                                                              r_sense)
     m, n = g.shape
-    rb = _biases(row_bias, m, "row")
-    cb = _biases(col_bias, n, "column")
-    r_row, r_col, r_source, r_sense = (_resistance(k, x) for k, x in
-                                       (("r_row", r_row), ("r_col", r_col), ("r_source", r_source),
-                                        ("r_sense", r_sense)))
     _cell_law(cell, v_s)
 
     num = spice_number

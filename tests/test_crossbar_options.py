@@ -613,7 +613,7 @@ def test_one_transistor_one_resistor_cells(batch_engine):
     mid = np.array([[result.v(f"m{i}_{j}")[0] for j in range(n)] for i in range(m)])
     current = (row - mid) * g                                             # through each cell's resistor
     vgs, vds = gates[:, None] - col, mid - col
-    kp, vto, lam, beta = 2e-4, 0.5, 0.02, 2e-4 * 1e-6 / 1e-7
+    vto, lam, beta = 0.5, 0.02, 2e-4 * 1e-6 / 1e-7  # level-1 KP = 2e-4 A/V^2, W/L = 10
     on = vgs > vto
     vov = np.where(on, vgs - vto, 0.0)
     level1 = np.where(vds < vov, beta * (vov - vds / 2) * vds, beta / 2 * vov ** 2) * (1 + lam * vds)

@@ -210,7 +210,7 @@ class _Problem:
     cell: Any = None        # None: linear conductance
 
     def __post_init__(self) -> None:
-        k, (m, n) = self.v.shape[0], self.g.shape
+        k, n = self.v.shape[0], self.g.shape[1]
         self.u = np.zeros((k, n)) if self.u is None else np.broadcast_to(self.u, (k, n))
         if self.tia is None:
             self.r_sense_eff, self.w = self.r_sense, self.u

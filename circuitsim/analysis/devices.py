@@ -242,7 +242,7 @@ def simulate_osdi(device: Device, stimulus: Stimulus, values: Optional[Dict[str,
     folder = Path(osdi_folder) if osdi_folder else Path(tempfile.gettempdir()) / "circuitsim-osdi"
     osdi = compile_verilog_a(device, folder)
     params = " ".join(f"{k}={spice_number(v)}" for k, v in values.items())
-    net = _testbench(device, stimulus, f"Ndut drive 0 dut_model", values)
+    net = _testbench(device, stimulus, "Ndut drive 0 dut_model", values)
     net.add(f".model dut_model {device.name} {params}")
     net.add(".control")
     net.add(f"pre_osdi {osdi}")

@@ -28,6 +28,11 @@ Options (keyword fields of :class:`CrossbarSpec`, all off by default):
     ammeter ``VS<j>`` from ``x<j>`` to ``s<j>`` keeps ``i(vs<j>)`` the current
     into the inverting node; the output voltage is ``v(o<j>)``
     (:func:`tia_outputs`).
+``sources``
+    :class:`LineSources`: the text of every row driver and column source
+    after its nodes (``PWL(...)`` for programming pulses, ``external`` for
+    sources set from Python in lock-step co-simulation) instead of the DC
+    values; :mod:`circuitsim.netlists.programming` writes them.
 ``cell``
     A cell other than the linear conductance: a static nonlinear I-V
     (:class:`SinhSelector` for 1S1R, :class:`SinhMemristor`; B-sources in the
@@ -61,6 +66,7 @@ __all__ = [
     "CatalogueCell",
     "OneTransistorOneResistor",
     "CrossbarSpec",
+    "LineSources",
     "DifferentialMapping",
     "TIA",
     "column_currents",
@@ -347,6 +353,32 @@ def differential_currents(currents: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- the spec
 
 
+@dataclass(frozen=True)
+class LineSources:
+    """Source text per line, written after the nodes of ``Vin<i>`` (rows) and ``Vs<j>`` (columns).
+
+    ``rows`` has one string per row, ``columns`` one per column, e.g.
+    ``"PWL(0 0 1e-06 1.2 ...)"`` or ``"external"``.  Time-dependent line
+    voltages replace the spec's ``voltages`` / ``column_voltages`` in the deck.
+    """
+
+    rows: Tuple[str, ...]
+    columns: Tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        for name in ("rows", "columns"):
+            texts = tuple(str(t) for t in getattr(self, name))
+            for k, text in enumerate(texts):
+                if not text.strip() or "\n" in text:
+                    raise ValueError(f"LineSources.{name}[{k}] must be one line of source text, got {text!r}")
+            object.__setattr__(self, name, texts)
+
+    def check(self, m: int, n: int) -> None:
+        if len(self.rows) != m or len(self.columns) != n:
+            raise ValueError(f"sources must give {m} row and {n} column texts, got {len(self.rows)} and "
+                             f"{len(self.columns)}")
+
+
 def _line_resistance(name: str, value: Any, size: int) -> Union[float, np.ndarray]:
     """A scalar (kept a float) or one value per line; each > 0, numpy.inf = floating."""
     arr = np.asarray(value, dtype=float)
@@ -387,6 +419,9 @@ class CrossbarSpec:
         ``"one"`` (column-0 end, the default) or ``"both"`` (both ends, same source).
     tia
         A :class:`TIA` at each sense node, or ``None`` (ideal virtual ground).
+    sources
+        :class:`LineSources` (time-dependent line voltages), or ``None`` (DC:
+        ``voltages`` and ``column_voltages``).
     cell
         The cell element, ``None`` for the linear conductance; else
         :class:`SinhSelector`, :class:`SinhMemristor`, :class:`CatalogueCell`
@@ -403,6 +438,7 @@ class CrossbarSpec:
     drive: str = "one"
     tia: Optional[TIA] = None
     cell: Any = None
+    sources: Optional[LineSources] = None
 
     def __post_init__(self) -> None:
         if self.conductance is None and self.cell is not None and hasattr(self.cell, "conductance"):
@@ -436,6 +472,12 @@ class CrossbarSpec:
             raise ValueError(f"drive must be one of {DRIVES}, got {self.drive!r}")
         if self.tia is not None and not isinstance(self.tia, TIA):
             raise ValueError(f"tia must be a TIA(gain, r_f) or None, got {self.tia!r}")
+        if self.sources is not None:
+            if not isinstance(self.sources, LineSources):
+                raise ValueError(f"sources must be LineSources or None, got {self.sources!r}")
+            if self.tia is not None:
+                raise ValueError("sources (time-dependent lines) and tia cannot be combined")
+            self.sources.check(m, n)
         if self.cell is not None:
             check = getattr(self.cell, "check", None)
             if check is None:
@@ -829,8 +871,8 @@ def crossbar_netlist(spec: CrossbarSpec, title: Optional[str] = None, analysis: 
     out = [title or f"{'passive ' if spec.cell is None else ''}crossbar {m}x{n}: r_row={spice_number(spec.r_row)} "
            f"r_col={spice_number(spec.r_col)}"]
     # drivers and source resistors
-    volts = spec.voltages.tolist()
-    out += [f"Vin{i} in{i} 0 {volts[i]:.15g}" for i in driven]
+    volts = ["%.15g" % v for v in spec.voltages.tolist()] if spec.sources is None else spec.sources.rows
+    out += [f"Vin{i} in{i} 0 {volts[i]}" for i in driven]
     out += [f"Rsrc{i} in{i} r{i}_0 {src_text[i]}" for i in driven]
     if spec.drive == "both":
         out += [f"Rsrcb{i} in{i} r{i}_{n - 1} {src_text[i]}" for i in driven]
@@ -850,8 +892,10 @@ def crossbar_netlist(spec: CrossbarSpec, title: Optional[str] = None, analysis: 
     # senses: R_sense to a node held at the column's voltage (0 V: the virtual ground), or to a TIA
     u = spec.sense_voltages.tolist()
     if spec.tia is None:
+        column_text = (["0" if u[j] == 0 else "%.15g" % u[j] for j in range(n)] if spec.sources is None
+                       else spec.sources.columns)
         out += [f"Rsense{j} c{m - 1}_{j} s{j} {sns_text[j]}" for j in sensed]
-        out += [f"Vs{j} s{j} 0 {'0' if u[j] == 0 else '%.15g' % u[j]}" for j in sensed]
+        out += [f"Vs{j} s{j} 0 {column_text[j]}" for j in sensed]
     else:
         gain, r_f = spice_number(spec.tia.gain), spice_number(spec.tia.r_f)
         out += [f"Rsense{j} c{m - 1}_{j} x{j} {sns_text[j]}" for j in sensed]

@@ -12,6 +12,7 @@ worker process.
 
 from __future__ import annotations
 
+import bisect
 import os
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -44,7 +45,15 @@ def _make_ngspice(library_path: str) -> Any:
             self.bg_events: List[bool] = []
             self.exit_request: Optional[Tuple[int, bool]] = None
             self.commands = 0
+            # lock-step: external source name -> (corner times, values), times relative to t_offset
+            self.tables: Dict[str, Tuple[List[float], List[float]]] = {}
+            self.t_offset = 0.0
             super().__init__(ngspice_id=0, send_data=False, verbose=False)
+
+        def get_vsrc_data(self, voltage: Any, time: float, node: str, ngspice_id: int) -> int:
+            table = self.tables.get(node.lower())
+            voltage[0] = 0.0 if table is None else _interpolate(table, time - self.t_offset)
+            return 0
 
         @staticmethod
         def _send_char(message_c: Any, ngspice_id: int, user_data: Any) -> int:
@@ -115,6 +124,87 @@ def _make_ngspice(library_path: str) -> Any:
     return CommandLayer()
 
 
+def _interpolate(table: Tuple[List[float], List[float]], t: float) -> float:
+    times, values = table
+    k = bisect.bisect_right(times, t)
+    if k == 0 or k == len(times):
+        return values[0] if k == 0 else values[-1]
+    t0, t1 = times[k - 1], times[k]
+    return values[k - 1] + (values[k] - values[k - 1]) * (t - t0) / (t1 - t0)
+
+
+def _wait_background(ng: Any, timeout: Optional[float]) -> bool:
+    """Wait for ngspice's background thread to start and end; ``True`` if it had to be halted."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    pause = 0.0002
+    while len(ng.bg_events) < 2:
+        if deadline is not None and time.monotonic() > deadline:
+            ng.command("bg_halt")
+            stop_by = time.monotonic() + 5.0
+            while len(ng.bg_events) < 2 and time.monotonic() < stop_by:
+                time.sleep(0.005)
+            return True
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.005)
+    return False
+
+
+def _read_tail(ng: Any, names: List[str], start: int) -> Dict[str, Any]:
+    """Samples ``start:`` of the current plot's real vectors ``names`` (and ``time``)."""
+    import numpy as np
+
+    out: Dict[str, Any] = {}
+    for name in ["time", *names]:
+        info = ng._ngspice_shared.ngGet_Vec_Info(name.encode())
+        if info == ffi_module().NULL or info.v_realdata == ffi_module().NULL:
+            out[name] = None
+            continue
+        length = int(info.v_length)
+        count = max(length - start, 0)
+        out[name] = np.frombuffer(ffi_module().buffer(info.v_realdata + start, count * 8), dtype=np.float64).copy()
+    return out
+
+
+def ffi_module() -> Any:
+    from PySpice.Spice.NgSpice.Shared import ffi
+
+    return ffi
+
+
+def _lockstep(ng: Any, request: Dict[str, Any]) -> Dict[str, Any]:
+    """One lock-step operation: ``start`` (load the deck), ``step`` (run to ``t_end``), ``end``."""
+    ng.lines = []
+    action = request["action"]
+    if action == "start":
+        ng.exit_request = None
+        ng.tables = {}
+        ng.t_offset = 0.0
+        if request.get("cwd"):
+            os.chdir(request["cwd"])
+        loaded = ng.load(request["lines"])
+        return {"ok": loaded == 0 and ng.exit_request is None, "lines": list(ng.lines), "exit": ng.exit_request}
+    if action == "step":
+        ng.tables = {k.lower(): (list(t), list(v)) for k, (t, v) in request["tables"].items()}
+        ng.t_offset = float(request["t_offset"])
+        if not request["first"]:
+            ng.command("delete all")
+        for t in request["breakpoints"]:
+            ng._ngspice_shared.ngSpice_SetBkpt(float(t))
+        ng.command(f"stop when time >= {request['t_end']!r}")
+        ng.bg_events = []
+        ng.command("bg_run" if request["first"] else "bg_resume")
+        timed_out = _wait_background(ng, request.get("timeout"))
+        data = _read_tail(ng, request["vectors"], int(request["start"])) if ng.exit_request is None else {}
+        return {"data": data, "lines": [line for line in ng.lines if line.strip()], "timed_out": timed_out,
+                "exit": ng.exit_request}
+    # end
+    if ng.exit_request is None:
+        ng.command("destroy all")
+        ng.command("remcirc")
+    ng.tables = {}
+    return {"lines": list(ng.lines), "exit": ng.exit_request}
+
+
 def _run(ng: Any, request: Dict[str, Any]) -> Dict[str, Any]:
     ng.lines = []
     ng.exit_request = None
@@ -170,6 +260,13 @@ def worker_main(conn: Any, library_path: str) -> None:
             return
         if request.get("op") == "stop":
             return
+        if request.get("op") == "lockstep":
+            reply = _lockstep(ng, request)
+            conn.send(reply)
+            if reply["exit"] is not None and reply["exit"] != (0, True):
+                conn.close()
+                os._exit(0)
+            continue
         if request.get("op") == "command":
             ng.lines = []
             ng.command(request["text"])

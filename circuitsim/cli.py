@@ -1,4 +1,4 @@
-"""Command-line interface: ``circuitsim doctor | simulate | demo | models | netlists | crossbar | irdrop``.
+"""Command-line interface: ``circuitsim doctor | simulate | demo | models | netlists | crossbar | irdrop | sweep``.
 
 Every error a user can cause ends in exit status 2 and a one-paragraph
 message on stderr, never a traceback (``CIRCUITSIM_DEBUG=1`` shows it).
@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     export = netlists_sub.add_parser("export", help="write the reference netlists into a folder")
     export.add_argument("folder", nargs="?", default="netlists")
     _crossbar_parsers(sub)
+    from circuitsim.sweep import cli as sweep_cli
+
+    sweep_cli.add_parser(sub)
     return parser
 
 
@@ -255,6 +258,12 @@ def _irdrop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from circuitsim.sweep.cli import run
+
+    return run(args)
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from circuitsim.spice import get_engine
 
@@ -338,7 +347,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``circuitsim`` command."""
     args = _parser().parse_args(argv)
     handlers = {"doctor": _doctor, "simulate": _simulate, "demo": _demo, "netlists": _netlists, "models": _models,
-                "crossbar": _crossbar, "irdrop": _irdrop}
+                "crossbar": _crossbar, "irdrop": _irdrop, "sweep": _sweep}
     from circuitsim.spice.errors import SpiceError
 
     try:

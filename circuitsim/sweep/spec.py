@@ -212,9 +212,9 @@ def _scalar_type(value: Any) -> Optional[str]:
     return None
 
 
-def _coerce(value: Any, default: Any, key: str) -> Any:
-    """``value`` checked against the type of ``default`` (ints are accepted for floats)."""
-    if isinstance(default, Mapping):
+def _coerce(value: Any, default: Any, key: str, tables: bool = False) -> Any:
+    """``value`` checked against the type of ``default`` (ints are accepted for floats; tables for options)."""
+    if isinstance(default, Mapping) or (tables and default is REQUIRED and isinstance(value, Mapping)):
         if not isinstance(value, Mapping):
             raise SweepSpecError(f"must be a table, got {value!r}", key)
         return dict(value)
@@ -272,7 +272,7 @@ def _options(kind: Kind, task: Mapping[str, Any], base_dir: Optional[Path]) -> D
     options = {}
     for name, default in kind.options.items():
         if name in given:
-            options[name] = _coerce(given[name], default, f"task.{name}")
+            options[name] = _coerce(given[name], default, f"task.{name}", tables=True)
         elif default is REQUIRED:
             raise SweepSpecError(f"missing: kind {kind.name!r} needs this option", f"task.{name}")
         else:
@@ -333,7 +333,7 @@ def _check_variability(name: str, value: Any, key: str) -> None:
 
 
 def _montecarlo(data: Mapping[str, Any], defaults: Mapping[str, Any], kind: Kind,
-                grid: Mapping[str, Any]) -> Optional[MonteCarlo]:
+                grid: Mapping[str, Any], fixed: Mapping[str, Any]) -> Optional[MonteCarlo]:
     if "montecarlo" not in data:
         return None
     raw = _table(data, "montecarlo", "montecarlo")
@@ -363,8 +363,10 @@ def _montecarlo(data: Mapping[str, Any], defaults: Mapping[str, Any], kind: Kind
         key = f"montecarlo.spread.{name}"
         if name not in defaults:
             raise _unknown(key, defaults, f"parameter of kind {kind.name!r}")
-        if _scalar_type(defaults[name]) != "float":
-            raise SweepSpecError(f"only float parameters can be spread; {name} defaults to {defaults[name]!r}", key)
+        value = fixed.get(name, defaults[name])
+        if _scalar_type(defaults[name]) != "float" and not (defaults[name] is REQUIRED
+                                                             and _scalar_type(value) in ("int", "float")):
+            raise SweepSpecError(f"only float parameters can be spread; {name} is {value!r}", key)
         if name in grid:
             raise SweepSpecError("is swept in [grid]; spread a parameter that is fixed", key)
         if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not (sigma >= 0 and math.isfinite(sigma)):
@@ -406,7 +408,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: Optional[Union[str, Path]] = N
     for name in grid:
         if name in fixed:
             raise SweepSpecError("is both fixed in [task.parameters] and swept in [grid]; keep one", f"grid.{name}")
-    montecarlo = _montecarlo(data, defaults, kind, grid)
+    montecarlo = _montecarlo(data, defaults, kind, grid, fixed)
     if not grid and montecarlo is None:
         raise SweepSpecError("nothing to sweep: give a [grid] and/or a [montecarlo] table")
     parameters = {name: fixed.get(name, default) for name, default in defaults.items() if name not in grid}

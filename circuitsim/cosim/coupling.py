@@ -143,8 +143,9 @@ class LockStepCoupling:
         external = LineSources(("external",) * m, ("external",) * n)
         extra = {name: "external" for name in circuit.extra_sources}
         self._initial = {k: np.array(v, dtype=float) for k, v in self.initial_states.items()}
-        deck = circuit.deck(self._initial, external, extra, self.horizon, step=1e-9)
-        self.session = LockStepSession(self.engine, deck, circuit.vectors(), timeout=self.timeout)
+        deck = circuit.deck(self._initial, external, extra, self.horizon, step=1e-9, control=False)
+        self.session = LockStepSession(self.engine, deck, circuit.vectors(), timeout=self.timeout,
+                                       pre_commands=circuit.pre_commands())
         self._names = [f"vin{i}" for i in range(m)] + [f"vs{j}" for j in range(n)]
 
     def run(self, program: LineProgram, states: Dict[str, np.ndarray],

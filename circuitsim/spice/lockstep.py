@@ -44,9 +44,12 @@ class LockStepSession:
         (``.save``) so memory stays small over long runs.
     timeout
         Seconds each step may take.
+    pre_commands
+        ngspice commands sent before the deck is loaded (e.g. ``pre_osdi FILE``).
     """
 
-    def __init__(self, engine: SharedEngine, netlist: str, vectors: Sequence[str], timeout: Optional[float] = 600.0):
+    def __init__(self, engine: SharedEngine, netlist: str, vectors: Sequence[str], timeout: Optional[float] = 600.0,
+                 pre_commands: Sequence[str] = ()):
         self.engine = engine
         self.vectors = [v.lower() for v in vectors]
         self.timeout = timeout
@@ -56,6 +59,11 @@ class LockStepSession:
         self._deck = prepare_deck(netlist, None, klu=engine.klu)
         if self._deck.has_control:
             raise NetlistError("a lock-step deck cannot have a .control block")
+        for command in pre_commands:
+            lines = engine.command(command)
+            bad = [line for line in lines if "error" in line.lower()]
+            if bad:
+                raise NetlistError(f"ngspice refused {command!r}: {bad[0]}")
         reply = self._call({"action": "start", "lines": self._deck.lines,
                             "cwd": str(self._deck.base_dir) if self._deck.base_dir else None})
         if not reply["ok"]:

@@ -1,0 +1,264 @@
+"""In-situ training of a single-layer perceptron on a memristive crossbar (after Prezioso et al., Nature 2015).
+
+Three 3 x 3 letters (z, v, n) and their nine one-pixel-flipped variants each
+(30 patterns) are classified by a 10 x 6 crossbar: nine pixel inputs and a
+bias input as row voltages (pixel 1 -> +V_read, 0 -> -V_read, bias +V_read),
+three outputs as differential column pairs (G+ - G-).  Each epoch is one
+SPICE transient: the write pulses the previous epoch decided, then a read of
+all 30 patterns.  The Manhattan rule (batch) decides one pulse per weight from
+the sign of the summed gradient of ``tanh``-activated outputs; on the
+physical path (the default) the pulses go through the array with a V/2 (or
+V/3) scheme, so wire resistance and half-selected cells act as in hardware.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List
+
+import numpy as np
+
+from circuitsim.cosim.circuit import CrossbarCircuit
+from circuitsim.cosim.config import ConfigError, Section
+from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule
+from circuitsim.cosim.writes import WriteScheme, differential_pulses, ideal_update, pulse_step, write_phases
+from circuitsim.netlists.crossbar import CatalogueCell
+from circuitsim.netlists.programming import LineProgram, Phase
+
+__all__ = ["LETTERS", "PerceptronExperiment", "letter_patterns"]
+
+#: the three letters of Prezioso et al. (2015), 3 x 3 pixels
+LETTERS = {
+    "z": np.array([[1, 1, 0], [0, 1, 0], [0, 1, 1]]),
+    "v": np.array([[1, 0, 1], [1, 0, 1], [0, 1, 0]]),
+    "n": np.array([[0, 1, 0], [1, 0, 1], [1, 0, 1]]),
+}
+
+
+def letter_patterns() -> "tuple[np.ndarray, np.ndarray]":
+    """The 30 patterns (30, 9) of 0/1 pixels and their class labels (30,): each letter, then its 9 one-pixel flips."""
+    patterns, labels = [], []
+    for label, letter in enumerate(LETTERS.values()):
+        flat = letter.ravel()
+        patterns.append(flat.copy())
+        labels.append(label)
+        for k in range(9):
+            flipped = flat.copy()
+            flipped[k] = 1 - flipped[k]
+            patterns.append(flipped)
+            labels.append(label)
+    return np.array(patterns), np.array(labels)
+
+
+class PerceptronExperiment:
+    """The perceptron experiment, configured from an experiment file's tables.
+
+    Tables and keys (defaults in brackets):
+
+    ``[experiment]`` ``epochs`` [40] (most epochs), ``seed`` [1], ``update`` ["physical" | "abstract"],
+    ``patterns`` [30] (the first k of the 30, for quick runs).
+    ``[device]`` ``name`` ["vteam"], ``initial_state`` [[0.05, 0.95]] (uniform range of the initial
+    state as fractions of its range), ``[device.params]`` overrides.
+    ``[array]`` ``r_row``, ``r_col`` [1 ohm], ``r_source``, ``r_sense`` [1 ohm].
+    ``[read]`` ``voltage`` [0.2 V], ``duration`` [100 ns], ``gain`` [activation gain, 1.0].
+    ``[write]`` ``scheme`` ["v/2"], ``v_potentiate`` [-0.9 V], ``v_depress`` [0.9 V], ``width`` [1 us],
+    ``max_voltage`` [1.5 V: the device's safe range], ``max_state_step`` [0.25: most of the state range one
+    pulse may move].
+    ``[rule]`` ``kind`` ["manhattan" | "delta" | "mixed_precision"], ``learning_rate``, ``max_pulses``.
+    """
+
+    kind = "perceptron"
+
+    def __init__(self, config: Dict[str, Any]):
+        exp = Section(config, "experiment")
+        exp.get("kind")
+        self.epochs = exp.get("epochs", 40, int, lambda v: v >= 1, "be >= 1")
+        self.seed = exp.get("seed", 1, int)
+        self.update_mode = exp.choice("update", ("physical", "abstract"), "physical")
+        self.n_patterns = exp.get("patterns", 30, int, lambda v: 3 <= v <= 30, "be between 3 and 30")
+        exp.finish()
+
+        dev = Section(config, "device", required=False)
+        name = dev.get("name", "vteam", str)
+        self.initial_range = dev.get("initial_state", [0.05, 0.95], list,
+                                     lambda v: len(v) == 2 and 0 <= v[0] <= v[1] <= 1,
+                                     "be [low, high] fractions of the state range, 0 <= low <= high <= 1")
+        params = dev.get("params", {
+            "ron": 1e4, "roff": 1e5, "v_off": 0.5, "v_on": -0.5, "k_off": 7.5e-5, "k_on": -7.5e-5,
+            "alpha_off": 1.0, "alpha_on": 1.0}, dict)
+        dev.finish()
+        from circuitsim.models.catalogue import DEVICES
+        if name not in DEVICES:
+            raise ConfigError(f"device.name: no device {name!r} in the catalogue; devices: {', '.join(DEVICES)}")
+        if len(DEVICES[name].states) != 1:
+            raise ConfigError(f"device.name: the perceptron needs a one-state device; {name} has "
+                              f"{len(DEVICES[name].states)}")
+
+        arr = Section(config, "array", required=False)
+        wires = {k: arr.positive(k, 1.0) for k in ("r_row", "r_col", "r_source", "r_sense")}
+        arr.finish()
+
+        read = Section(config, "read", required=False)
+        self.v_read = read.positive("voltage", 0.2)
+        self.t_read = read.positive("duration", 1e-7)
+        self.gain = read.positive("gain", 1.0)
+        read.finish()
+
+        write = Section(config, "write", required=False)
+        scheme = write.choice("scheme", ("v/2", "v/3"), "v/2")
+        v_pot = write.get("v_potentiate", -0.9, float)
+        v_dep = write.get("v_depress", 0.9, float)
+        width = write.positive("width", 1e-6)
+        max_voltage = write.positive("max_voltage", 1.5)
+        max_state_step = write.get("max_state_step", 0.25, float, lambda v: 0 < v <= 1, "be in (0, 1]")
+        write.finish()
+        for key, v in (("v_potentiate", v_pot), ("v_depress", v_dep)):
+            if v == 0 or abs(v) > max_voltage:
+                raise ConfigError(f"write.{key} = {v} V is outside the device's safe range "
+                                  f"(0 < |V| <= write.max_voltage = {max_voltage} V)")
+        self.write = WriteScheme(scheme, v_pot, v_dep, width)
+
+        rule = Section(config, "rule", required=False)
+        rule_kind = rule.choice("kind", ("manhattan", "delta", "mixed_precision"), "manhattan")
+        if rule_kind == "manhattan":
+            self.rule = ManhattanRule(rule.get("threshold", 0.0, float, lambda v: v >= 0, "be >= 0"))
+        else:
+            cls = DeltaRule if rule_kind == "delta" else MixedPrecisionRule
+            lr = rule.positive("learning_rate")
+            max_pulses = rule.get("max_pulses", 4, int, lambda v: v >= 1, "be >= 1")
+            # one pulse's weight step: about 2 / (pulses across the range), measured below
+            self.rule = cls(lr, 1.0, max_pulses)
+        rule.finish()
+
+        m, k = 10, 3
+        rise = min(self.t_read, width) / 20
+        self.rise = rise
+        self.circuit = CrossbarCircuit(name, (m, 2 * k), params, max_step=min(self.t_read, width) / 4, **wires)
+        self.device = self.circuit.model
+        self.params = dict(params)
+        try:
+            self.device.validate(**self.params)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"device.params: {exc}") from None
+        self._check_pulse_size(max_state_step)
+        patterns, labels = letter_patterns()
+        self.patterns, self.labels = patterns[: self.n_patterns], labels[: self.n_patterns]
+        self.inputs = np.hstack([np.where(self.patterns > 0, 1.0, -1.0), np.ones((len(self.patterns), 1))])
+        self.targets = np.where(np.eye(k)[self.labels] > 0, 1.0, -1.0)
+        if not isinstance(self.rule, ManhattanRule):
+            # weight units: (G+ - G-) / (G_max - G_min); one pulse moves a weight by about its step
+            self.rule.device_step = self._weight_step
+
+    # -- set-up checks -------------------------------------------------------------------------------------
+    def _check_pulse_size(self, max_state_step: float) -> None:
+        name = self.circuit.state_params[0]
+        lo, hi = self.circuit.state_bounds()[name]
+        mid = {name: 0.5 * (lo + hi)}
+        steps = pulse_step(self.device, self.params, mid, self.write)
+        moved = max(abs(steps["potentiate"][name]), abs(steps["depress"][name])) / (hi - lo)
+        if moved > max_state_step:
+            raise ConfigError(f"write.width / amplitude: one pulse moves the device state by {moved:.0%} of its "
+                              f"range, more than write.max_state_step = {max_state_step:.0%} (the device's safe "
+                              "step); shorten the pulse or lower its amplitude")
+        if moved == 0:
+            raise ConfigError("write: one pulse does not move the device state at all (below its threshold?)")
+        g = self._conductance({name: np.array([[lo, hi]])})[0]
+        self._g_range = (float(g.min()), float(g.max()))
+        g_mid = self._conductance({name: np.array([[mid[name]]])})[0, 0]
+        g_up = self._conductance({name: np.array([[mid[name] + steps["potentiate"][name]]])})[0, 0]
+        self._weight_step = abs(g_up - g_mid) / (self._g_range[1] - self._g_range[0])
+
+    def _conductance(self, states: Dict[str, np.ndarray]) -> np.ndarray:
+        return CatalogueCell(self.device, dict(states), self.params).conductance()
+
+    # -- the loop's interface ------------------------------------------------------------------------------
+    @property
+    def horizon(self) -> float:
+        """An upper bound of the whole experiment's simulated time (s), for lock-step."""
+        per_epoch = (len(self.patterns) + 1) * self.t_read + 2 * 6 * 10 * self.write.width
+        return 2 * self.epochs * per_epoch
+
+    def initial_state(self) -> Dict[str, Any]:
+        rng = np.random.default_rng(self.seed)
+        name = self.circuit.state_params[0]
+        lo, hi = self.circuit.state_bounds()[name]
+        frac = rng.uniform(self.initial_range[0], self.initial_range[1], self.circuit.shape)
+        states = {name: lo + frac * (hi - lo)}
+        return {"step": 0, "states": states, "pending": None, "metrics": [], "rule": self.rule,
+                "conductance_initial": self._conductance(states), "done": False}
+
+    def weights(self, states: Dict[str, np.ndarray]) -> np.ndarray:
+        """Weights (inputs, outputs) = (G+ - G-) / (G_max - G_min)."""
+        g = self._conductance(states)
+        return (g[:, 0::2] - g[:, 1::2]) / (self._g_range[1] - self._g_range[0])
+
+    def step(self, state: Dict[str, Any], coupling: Any) -> Dict[str, Any]:
+        """One epoch: apply the pending pulses, read every pattern, decide the next pulses."""
+        started = time.perf_counter()
+        m, n = self.circuit.shape
+        program = LineProgram((m, n), rise=self.rise)
+        pending = state["pending"]
+        before = {k: v.copy() for k, v in state["states"].items()}
+        if pending is not None and self.update_mode == "physical":
+            program.extend(write_phases(pending, self.write))
+        elif pending is not None:
+            state["states"] = ideal_update(self.device, self.params, state["states"], pending, self.write)
+        for x in self.inputs:
+            program.add(Phase.read(self.v_read * x, n, self.t_read))
+        python_before = time.perf_counter() - started
+        result = coupling.run(program, state["states"])
+        started = time.perf_counter()
+        state["states"] = result.states
+        currents = result.column_currents_at(program.sample_times("read"))
+        scale = self.v_read * (self._g_range[1] - self._g_range[0])
+        f = (currents[:, 0::2] - currents[:, 1::2]) / scale
+        y = np.tanh(self.gain * f)
+        delta = self.targets - y
+        accuracy = float(np.mean(np.argmax(f, axis=1) == self.labels))
+        loss = float(np.mean(delta ** 2))
+        # half-select disturb: cells no write pulse selected whose state moved anyway
+        disturbs = 0
+        name = self.circuit.state_params[0]
+        if pending is not None and self.update_mode == "physical":
+            selected = np.zeros((m, n), dtype=bool)
+            for mask in program.write_masks():
+                selected |= mask
+            lo, hi = self.circuit.state_bounds()[name]
+            moved = np.abs(state["states"][name] - before[name]) > 1e-3 * (hi - lo)
+            disturbs = int(np.count_nonzero(moved & ~selected))
+        pulses_issued = 0
+        if accuracy >= 1.0:
+            state["pending"] = None
+            state["done"] = True
+        else:
+            weight_pulses = self.rule.update(self.inputs, delta)
+            state["pending"] = differential_pulses(weight_pulses)
+            pulses_issued = int(np.abs(state["pending"]).sum())
+        state["step"] += 1
+        return {"epoch": state["step"], "accuracy": accuracy, "loss": loss, "pulses": pulses_issued,
+                "half_select_disturbs": disturbs, "spice_seconds": result.spice_seconds,
+                "python_seconds": python_before + time.perf_counter() - started,
+                "simulated_seconds": float(program.duration)}
+
+    def finished(self, state: Dict[str, Any]) -> bool:
+        return bool(state["done"]) or state["step"] >= self.epochs
+
+    def summary(self, state: Dict[str, Any]) -> Dict[str, Any]:
+        metrics = state["metrics"]
+        hits = [m["epoch"] for m in metrics if m["accuracy"] >= 1.0]
+        return {"final_accuracy": metrics[-1]["accuracy"] if metrics else None,
+                "epochs_to_100_percent": hits[0] if hits else None,
+                "half_select_disturbs_total": int(sum(m["half_select_disturbs"] for m in metrics)),
+                "pulses_total": int(sum(m["pulses"] for m in metrics)),
+                "weights": self.weights(state["states"]).tolist()}
+
+    def plots(self, state: Dict[str, Any], folder: Any) -> List[str]:
+        from circuitsim.cosim.report import accuracy_plot, conductance_maps
+
+        metrics = state["metrics"]
+        files = [accuracy_plot([m["epoch"] for m in metrics], [m["accuracy"] for m in metrics],
+                               [m["loss"] for m in metrics], folder / "accuracy.png")]
+        files.append(conductance_maps({"initial": state["conductance_initial"],
+                                       "final": self._conductance(state["states"])},
+                                      folder / "conductance.png"))
+        return files

@@ -85,9 +85,9 @@ def test_local_cluster_equals_serial_point_for_point(tmp_path, serial_small):
 
 
 def test_worker_killed_mid_sweep_every_point_delivered_once(tmp_path):
-    # 128 x 128 arrays (direct solve, ~0.1 s each) so that the killed worker is busy with a point
-    spec = parse_spec({"task": {"kind": "irdrop", "parameters": {"size": 128}},
-                       "montecarlo": {"samples": 16, "device_sigma": 0.1}})
+    # 96 x 96 arrays (direct solve, ~0.1 s each) so that the killed worker is busy with a point
+    spec = parse_spec({"task": {"kind": "irdrop", "parameters": {"size": 96}},
+                       "montecarlo": {"samples": 12, "device_sigma": 0.1}})
     delivered = []
     killed = {}
 
@@ -103,9 +103,9 @@ def test_worker_killed_mid_sweep_every_point_delivered_once(tmp_path):
 
     run = run_sweep(spec, tmp_path, scheduler="local", workers=2, on_point=kill_a_busy_worker)
     assert killed
-    assert sorted(delivered) == list(range(16)) and not run.failed
-    assert sorted(outputs(tmp_path)) == list(range(16))
-    assert int(run.dataset["status"].sum()) == 16
+    assert sorted(delivered) == list(range(12)) and not run.failed
+    assert sorted(outputs(tmp_path)) == list(range(12))
+    assert int(run.dataset["status"].sum()) == 12
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -119,9 +119,9 @@ def _kill_group(proc: subprocess.Popen) -> None:
 def test_resume_after_the_client_is_killed(tmp_path):
     """SIGKILL the sweep (client and its local workers) mid-way; --resume computes exactly the missing points."""
     spec_path = tmp_path / "spec.toml"
-    spec_path.write_text('[task]\nkind = "irdrop"\n[task.parameters]\nsize = 128\n'
-                         '[grid]\nr_wire = [0.5, 1.0, 2.0]\n[montecarlo]\nsamples = 12\ndevice_sigma = 0.1\n')
-    total = 36
+    spec_path.write_text('[task]\nkind = "irdrop"\n[task.parameters]\nsize = 64\n'
+                         '[grid]\nr_wire = [0.5, 1.0, 2.0]\n[montecarlo]\nsamples = 16\ndevice_sigma = 0.1\n')
+    total = 48
     out = tmp_path / "out"
     cmd = [str(BIN / "circuitsim"), "sweep", str(spec_path), "--out", str(out), "--workers", "2", "--no-progress"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)

@@ -153,10 +153,14 @@ class DaskExecutor:
         self.cluster: Any = None
         self.run_id = uuid.uuid4().hex[:12]
         self.description = ""
+        self._depth = 0
 
     def __enter__(self) -> "DaskExecutor":
         from distributed import Client, LocalCluster
 
+        if self.client is not None:      # already started: re-entering reuses the cluster
+            self._depth += 1
+            return self
         if self.scheduler == "local":
             n = self.workers or default_workers()
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -174,9 +178,14 @@ class DaskExecutor:
                 self.client.close()
                 raise OSError(f"the Dask scheduler at {self.scheduler} has no worker after "
                               f"{self.connect_timeout:g} s; start some with `dask worker {self.scheduler}`") from None
-            self.check_workers()
+            try:
+                self.check_workers()
+            except BaseException:
+                self.client.close()
+                raise
             n = len(self.client.scheduler_info(n_workers=-1)["workers"])
             self.description = f"{n} worker(s) of {self.scheduler}"
+        self._depth = 1
         return self
 
     def check_workers(self) -> Dict[str, Any]:
@@ -197,6 +206,9 @@ class DaskExecutor:
         return info
 
     def __exit__(self, *exc: Any) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            return
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:

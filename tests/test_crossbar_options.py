@@ -21,6 +21,8 @@ Tolerance policy (in addition to conftest.py and test_crossbar_solver.py):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -371,8 +373,12 @@ def test_spec_options_validation():
     g = np.full((2, 3), 1e-5)
     with pytest.raises(ValueError, match="drive must be one of"):
         CrossbarSpec(g, np.ones(2), 1.0, 1.0, drive="left")
-    with pytest.raises(ValueError, match=r"r_sense\[1\] must be > 0"):
-        CrossbarSpec(g, np.ones(2), 1.0, 1.0, r_sense=[1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match=r"r_sense\[1\] must be >= 0"):
+        CrossbarSpec(g, np.ones(2), 1.0, 1.0, r_sense=[1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match=r"r_row must be finite and >= 0"):
+        CrossbarSpec(g, np.ones(2), np.nan, 1.0)
+    with pytest.raises(ValueError, match="loop of voltage sources"):
+        crossbar_netlist(CrossbarSpec(g, np.ones(2), 0.0, 1.0, r_source=0.0, drive="both"))
     with pytest.raises(ValueError, match="no reference"):
         CrossbarSpec(g, np.ones(2), 1.0, 1.0, r_source=np.inf, r_sense=np.inf)
     with pytest.raises(ValueError, match="column_voltages must be finite"):
@@ -487,14 +493,15 @@ def test_nonlinear_kcl_where_ngspice_does_not_converge():
     assert np.max(np.abs(xr - xc)) / cell.v_s > 10
 
 
-def test_nonlinear_many_vectors_and_pcg_refusal():
+def test_nonlinear_many_vectors():
     spec = random_spec(6, 5, seed=12, cell=CELLS["memristor"])
     vectors = np.random.default_rng(2).uniform(-1, 1, (4, 6))
     many = solve_crossbar(spec, vectors)
     for k, v in enumerate(vectors):
         assert rel(many.column_currents[k], solve_crossbar(spec, v).column_currents) <= 1e-12
-    with pytest.raises(ValueError, match="method='direct'"):
-        solve_crossbar(spec, method="pcg")
+    # Newton with each correction by PCG (method="pcg") agrees with Newton on the direct factorisation
+    by_pcg = solve_crossbar(spec, vectors, method="pcg")
+    assert by_pcg.method == "pcg" and rel(by_pcg.column_currents, many.column_currents) <= 1e-12
     assert solve_crossbar(spec, cell=None).iterations == 0           # the override: linear cells
 
 
@@ -517,10 +524,11 @@ from circuitsim.models.catalogue import DEVICES  # noqa: E402
 from circuitsim.netlists.crossbar import CatalogueCell, OneTransistorOneResistor  # noqa: E402
 
 
-def catalogue_state(name: str, shape, seed: int) -> np.ndarray:
-    """A random state per cell inside the middle 80 % of the device's state range (default parameters)."""
+def catalogue_state(name: str, shape, seed: int, index: int = 0) -> np.ndarray:
+    """A random state per cell inside the middle 80 % of the range of the device's state ``index`` (default
+    parameters)."""
     device = DEVICES[name]
-    state = device.states[0]
+    state = device.states[index]
     values = device.validate()
     lo, hi = state.bound_value(state.lower, values), state.bound_value(state.upper, values)
     return np.random.default_rng(seed).uniform(lo + 0.1 * (hi - lo), hi - 0.1 * (hi - lo), shape)
@@ -532,7 +540,13 @@ def test_catalogue_cells_match_ngspice(batch_engine, name):
     """Every catalogue device as a read-only cell (state held at its array value): ngspice .op vs Newton."""
     m, n = 6, 5
     rng = np.random.default_rng(len(name))
-    cell = CatalogueCell(name, catalogue_state(name, (m, n), seed=len(name)))
+    device = DEVICES[name]
+    if len(device.states) == 1:
+        state = catalogue_state(name, (m, n), seed=len(name))
+    else:                       # every state drawn the same way (a multi-state device takes a dict)
+        state = {s.initial_param: catalogue_state(name, (m, n), seed=len(name) + k, index=k)
+                 for k, s in enumerate(device.states)}
+    cell = CatalogueCell(name, state)
     spec = CrossbarSpec(None, rng.uniform(-0.5, 0.5, m), r_row=1.0, r_col=2.0, r_source=3.0, r_sense=4.0, cell=cell)
     deck = crossbar_netlist(spec, options=TIGHT)
     assert deck.count(f".subckt {name}_read ") == 1 and deck.count(f" {name}_read ") == m * n + 1
@@ -624,5 +638,8 @@ def test_one_transistor_one_resistor_cells(batch_engine):
     wide = CrossbarSpec(g, v, 1.0, 1.0, 1.0, 1.0, cell=OneTransistorOneResistor(gate_voltages=1.8, w=1e-3))
     linear = solve_crossbar(g, v, 1.0, 1.0, 1.0, 1.0).column_currents
     assert rel(column_currents(batch_engine.run(crossbar_netlist(wide)), n), linear) < 1e-4
+    # a card the fast solver does not reproduce (body effect) stays generator only
+    body = OneTransistorOneResistor(model=".model nb nmos (level=1 vto=0.5 kp=2e-4 gamma=0.4)")
+    assert not body.solvable and cell.solvable
     with pytest.raises(ValueError, match="generator only"):
-        solve_crossbar(spec)
+        solve_crossbar(replace(spec, cell=body))

@@ -6,28 +6,30 @@ Tolerance policy (in addition to conftest.py and test_crossbar_solver.py):
   substituted with exact rationals and evaluated to 30 digits, so the only
   error is the engine's rounding; 1e-9 relative per column (measured: fast
   <= 4e-16, ngspice <= 2e-15).
-* Read-configuration solver (:func:`solve_read`) against a closed form with
+* The read configuration (:func:`read_spec`: the default array biased by
+  ``BiasScheme``, solved by ``solve_crossbar``) against a closed form with
   exactly ideal wires (merged line nodes, held drivers): rounding only, 1e-12.
-* :func:`solve_read` against ngspice on the same read deck: both solve the same
-  equations; linear cells: a direct solve each, 1e-9 (measured <= 3e-10 with
-  floating lines at 128 x 128, ~1e-13 with biased lines); selector cells:
-  Newton to 1e-13 of the largest bias here, ngspice at ``reltol=1e-9``, 1e-9
-  (measured <= 8e-13 with 0.3 / 0.6 ohm drivers and senses), except for one
-  case.  With floating lines and a 1 mOhm sense (the read-margin default),
-  ngspice resolves the selector deck only to ~1e-8: its own driver and sense
-  currents, which must be equal there, differ by 3e-9 at 12 x 12.  The
-  sensed current is a 4 nV drop across the sense resistor, and a tighter
-  ``reltol`` (1e-12) makes ngspice's operating point fail to converge.
-  :func:`solve_read` satisfies that KCL to 1e-16 (tested), so that case
-  allows 1e-7 (measured: 3.5e-9 at 12 x 12, 2e-8 at 64 x 64).
-* :func:`solve_read` against the fast crossbar solver (every row driven, every
-  column at 0 V: the default topology): the same linear system, 1e-12.
+* The same spec in ngspice (``crossbar_netlist``, 0 ohm elements as 0 V
+  sources): linear cells, 1e-9 (measured <= 3e-10 with floating lines at
+  128 x 128, ~1e-13 with biased lines); selector cells: Newton to 1e-12 of
+  the largest bias here, ngspice at ``reltol=1e-9``, 1e-9 (measured <= 8e-13
+  with 0.3 / 0.6 ohm drivers and senses), except for one case.  With floating
+  lines and a 1 mOhm sense (the read-margin default), ngspice resolves the
+  selector deck only to ~1e-8: its own driver and sense currents, which must
+  be equal there, differ by 3e-9 at 12 x 12.  The sensed current is a 4 nV
+  drop across the sense resistor, and a tighter ``reltol`` (1e-12) makes
+  ngspice's operating point fail to converge.  The fast solver satisfies that
+  KCL to 1e-12 (tested), so that case allows 1e-7 (measured: 3.5e-9 at
+  12 x 12, 2e-8 at 64 x 64).  Threshold-selector cells: ngspice at
+  ``reltol=1e-9`` with default ``vntol`` (``SPICE_THRESHOLD``): currents 1e-9,
+  node voltages of lines floating behind OFF selectors 1e-6 V (ngspice's vntol).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -39,14 +41,16 @@ from circuitsim.analysis.irdrop import (
     IRDropReport,
     irdrop_report,
     irdrop_sweep,
+    read_cell,
+    read_currents,
     read_margin,
     read_margin_table,
-    read_netlist,
-    scheme_biases,
-    solve_read,
+    read_spec,
+    spice_options,
     write_report,
     write_sweep,
 )
+from circuitsim.netlists.crossbar import column_currents, crossbar_netlist, node_voltages
 
 AGREE = 1e-9
 #: selector cells with floating lines against ngspice (see the module docstring)
@@ -268,23 +272,36 @@ def test_report_bad_input(kwargs, message):
 # --------------------------------------------------------------------------- the read configuration
 
 
-def test_read_solver_equals_the_crossbar_solver_in_the_default_configuration():
-    rng = np.random.default_rng(5)
-    g = rng.uniform(1e-6, 1e-4, (12, 9))
-    v = rng.uniform(-1, 1, 12)
-    for wires in ((1.3, 0.7, 0.2, 0.4), (0.0, 0.0, 0.0, 0.0), (0.0, 2.0, 0.5, 0.0)):
-        read = solve_read(g, v, np.zeros(9), *wires)
-        fast = solve_crossbar(g, v, *wires)
-        assert rel(read.column_currents, fast.column_currents) <= 1e-12     # same linear system
-        assert rel(read.row_currents, fast.row_currents) <= 1e-12
-        assert np.max(np.abs(read.cell_voltages - fast.cell_voltages)) <= 1e-12
-        assert read.iterations == (0 if not any(wires) else 2)              # all held / one solve + refinement
+def _read(g, scheme, volt, sel, wires, cell="linear"):
+    """The read configuration of the one solver: ``solve_crossbar(spec.biased(BiasScheme.cell(...)))``."""
+    r_wire, r_source, r_sense = wires
+    spec = read_spec(g, scheme, volt, sel, r_wire, r_source, r_sense, cell=read_cell(cell))
+    return spec, solve_crossbar(spec)
+
+
+def test_read_spec_is_the_biased_default_topology():
+    """The read configuration is the default array biased by BiasScheme: selected row at V, selected column at
+    0 V, the rest floating / at V/2 / at V/3 (or 2V/3 for columns)."""
+    g = np.random.default_rng(5).uniform(1e-6, 1e-4, (4, 3))
+    for scheme, rows, cols in (("floating", [np.inf] * 3, [np.inf] * 2), ("V/2", [0.2] * 3, [0.2] * 2),
+                               ("V/3", [0.4 / 3] * 3, [0.8 / 3] * 2)):
+        spec = read_spec(g, scheme, 0.4, (1, 2), 1.0, 0.5, 0.25)
+        assert spec.voltages[1] == 0.4 and spec.sense_voltages[2] == 0.0
+        if scheme == "floating":
+            assert np.all(np.isinf(np.delete(spec.r_source, 1))) and np.all(np.isinf(spec.r_sense[:2]))
+            assert spec.r_source[1] == 0.5 and spec.r_sense[2] == 0.25
+        else:
+            np.testing.assert_allclose(np.delete(spec.voltages, 1), rows, rtol=1e-15)
+            np.testing.assert_allclose(spec.sense_voltages[:2], cols, rtol=1e-15)
 
 
 def _uniform(m, n, sel, g_on, g_sel):
     g = np.full((m, n), g_on)
     g[sel] = g_sel
     return g
+
+
+IDEAL = (0.0, 0.0, 0.0)
 
 
 @pytest.mark.parametrize("cell", ["linear", "selector"])
@@ -297,8 +314,7 @@ def test_half_and_third_bias_closed_forms(shape, cell):
     law = (lambda g, x: g * x) if cell == "linear" else selector
     g = _uniform(m, n, sel, g_on, g_sel)
     for scheme, fraction in (("V/2", 0.5), ("V/3", 1 / 3)):
-        rb, cb = scheme_biases(m, n, scheme, volt, sel)
-        s = solve_read(g, rb, cb, 0.0, 0.0, 0.0, 0.0, cell=cell)
+        _, s = _read(g, scheme, volt, sel, IDEAL, cell)
         expected = law(g_sel, volt) + (m - 1) * law(g_on, fraction * volt)
         assert s.column_currents[sel[1]] == pytest.approx(expected, rel=1e-12, abs=0)
         vc = np.abs(s.cell_voltages)
@@ -321,20 +337,18 @@ def test_half_and_third_bias_closed_forms(shape, cell):
 def test_floating_read_sneak_closed_form(shape):
     m, n = shape
     r_cell, volt, sel = 1e4, 0.3, (0, n - 1)
-    rb, cb = scheme_biases(m, n, "floating", volt, sel)
     sneak = r_cell / (n - 1) + r_cell / ((m - 1) * (n - 1)) + r_cell / (m - 1)
-    s = solve_read(np.full(shape, 1 / r_cell), rb, cb, 0.0, 0.0, 0.0, 0.0)
+    _, s = _read(np.full(shape, 1 / r_cell), "floating", volt, sel, IDEAL)
     assert s.column_currents[sel[1]] == pytest.approx(volt * (1 / r_cell + 1 / sneak), rel=1e-12, abs=0)
     assert np.all(np.delete(s.column_currents, sel[1]) == 0)
 
 
-@pytest.mark.parametrize("cell", ["linear", "selector"])
+@pytest.mark.parametrize("cell", ["linear", "selector", "threshold"])
 def test_floating_read_conserves_current(cell):
     """With floating lines the driver's current can only leave through the sensed column (KCL, to rounding)."""
     m, n = 12, 12
     g = np.random.default_rng(12).uniform(1e-6, 1e-5, (m, n))
-    rb, cb = scheme_biases(m, n, "floating", 0.4, (0, n - 1))
-    s = solve_read(g, rb, cb, 1.0, 1.0, 1e-3, 1e-3, cell=cell)
+    _, s = _read(g, "floating", 0.4, (0, n - 1), (1.0, 1e-3, 1e-3), cell)
     assert s.row_currents[0] == pytest.approx(s.column_currents[n - 1], rel=1e-12, abs=0)
     assert np.abs(s.cell_currents.sum()) > 0 and np.all(s.row_currents[1:] == 0)
 
@@ -342,43 +356,45 @@ def test_floating_read_conserves_current(cell):
 @pytest.mark.ngspice
 @pytest.mark.parametrize("cell", ["linear", "selector"])
 def test_closed_forms_in_ngspice(batch_engine, cell):
-    """The same ideal-wire read configurations in ngspice (merged line nodes, drivers straight on the lines)."""
+    """The same ideal-wire read configurations in ngspice (0 ohm elements written as 0 V sources)."""
     m, n = 6, 5
     sel, volt, g_on, g_sel = (0, n - 1), 0.4, 1e-4, 1e-6
     law = (lambda g, x: g * x) if cell == "linear" else selector
     g = _uniform(m, n, sel, g_on, g_sel)
     for scheme, fraction in (("V/2", 0.5), ("V/3", 1 / 3)):
-        rb, cb = scheme_biases(m, n, scheme, volt, sel)
-        res = batch_engine.run(read_netlist(g, rb, cb, 0.0, 0.0, 0.0, 0.0, cell=cell))
+        spec = read_spec(g, scheme, volt, sel, *IDEAL, cell=read_cell(cell))
+        assert "VRrow0_0 r0_0 r0_1 0" in crossbar_netlist(spec)
         expected = law(g_sel, volt) + (m - 1) * law(g_on, fraction * volt)
-        assert res.i(f"vcol{sel[1]}")[0] == pytest.approx(expected, rel=AGREE, abs=0)
+        assert read_currents(spec, batch_engine)[sel[1]] == pytest.approx(expected, rel=AGREE, abs=0)
     if cell == "linear":
-        rb, cb = scheme_biases(m, n, "floating", volt, sel)
-        res = batch_engine.run(read_netlist(np.full((m, n), 1e-4), rb, cb, 0.0, 0.0, 0.0, 0.0))
+        spec = read_spec(np.full((m, n), 1e-4), "floating", volt, sel, *IDEAL)
         sneak = 1e4 / (n - 1) + 1e4 / ((m - 1) * (n - 1)) + 1e4 / (m - 1)
-        assert res.i(f"vcol{sel[1]}")[0] == pytest.approx(volt * (1e-4 + 1 / sneak), rel=AGREE, abs=0)
+        assert read_currents(spec, batch_engine)[sel[1]] == pytest.approx(volt * (1e-4 + 1 / sneak), rel=AGREE,
+                                                                           abs=0)
 
 
 @pytest.mark.ngspice
-@pytest.mark.parametrize("cell", ["linear", "selector"])
+@pytest.mark.parametrize("cell", ["linear", "selector", "threshold"])
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_read_solver_matches_ngspice_with_wires(batch_engine, scheme, cell):
+def test_read_configuration_matches_ngspice_with_wires(batch_engine, scheme, cell):
     m, n = 9, 7
     rng = np.random.default_rng(8)
     g = rng.uniform(2e-6, 1e-4, (m, n))
-    rb, cb = scheme_biases(m, n, scheme, 0.4, (2, 5))
-    ours = solve_read(g, rb, cb, 1.5, 2.5, 0.3, 0.6, cell=cell)
-    deck = read_netlist(g, rb, cb, 1.5, 2.5, 0.3, 0.6, cell=cell, save_all=True)
-    res = batch_engine.run(deck)
-    sensed = [j for j in range(n) if np.isfinite(cb[j])]
-    spice = np.array([res.i(f"vcol{j}")[0] for j in sensed])
-    assert rel(ours.column_currents[sensed], spice) <= AGREE
-    row = np.array([[res.v(f"r{i}_{j}")[0] for j in range(n)] for i in range(m)])
-    col = np.array([[res.v(f"c{i}_{j}")[0] for j in range(n)] for i in range(m)])
-    assert np.max(np.abs(ours.row_node_voltages - row)) <= AGREE * 0.4
-    assert np.max(np.abs(ours.column_node_voltages - col)) <= AGREE * 0.4
-    driven = [i for i in range(m) if np.isfinite(rb[i])]
-    assert rel(ours.row_currents[driven], [-res.i(f"vrow{i}")[0] for i in driven]) <= AGREE
+    spec = read_spec(g, scheme, 0.4, (2, 5), 1.5, 0.3, 0.6, cell=read_cell(cell))
+    spec = replace(spec, r_col=2.5)
+    ours = solve_crossbar(spec)
+    res = batch_engine.run(crossbar_netlist(spec, save_currents_only=False, options=spice_options(spec.cell)))
+    sensed = [j for j in range(n) if np.isfinite(spec.r_sense[j])]
+    spice = column_currents(res, n)
+    assert rel(ours.column_currents[sensed], spice[sensed]) <= AGREE
+    row, col = node_voltages(res, (m, n))
+    # floating lines held only by OFF threshold selectors: ngspice settles their voltages to its default vntol
+    # (1e-6 V, see irdrop.SPICE_THRESHOLD; measured 1.1e-7 V); every other case to 1e-9 of the read voltage
+    node_tol = 1e-6 if (cell, scheme) == ("threshold", "floating") else AGREE * 0.4
+    assert np.max(np.abs(ours.row_node_voltages - row)) <= node_tol
+    assert np.max(np.abs(ours.column_node_voltages - col)) <= node_tol
+    driven = [i for i in range(m) if np.isfinite(spec.r_source[i])]
+    assert rel(ours.row_currents[driven], [-res.i(f"vin{i}")[0] for i in driven]) <= AGREE
 
 
 # --------------------------------------------------------------------------- read margin
@@ -461,9 +477,10 @@ def test_read_margin_table_ngspice_to_64(batch_engine):
     (lambda: read_margin(4, 4, cell="1T1R"), r"unknown cell '1T1R'"),
     (lambda: read_margin(4, 4, r_on=1e6, r_off=1e5), r"r_on < r_off"),
     (lambda: read_margin(4, 4, selected=(4, 0)), r"outside the 4 x 4 array"),
-    (lambda: solve_read(np.full((2, 2), 1e-5), [np.nan] * 2, [np.nan] * 2, 1.0, 1.0), r"every line is floating"),
-    (lambda: solve_read(np.full((2, 2), 1e-5), [1.0] * 3, [0.0] * 2, 1.0, 1.0), r"row biases must have shape \(2,\)"),
-    (lambda: solve_read(np.full((2, 2), 1e-5), [1.0] * 2, [0.0] * 2, 1.0, -2.0), r"r_col must be finite and >= 0"),
+    (lambda: read_margin(4, 4, r_wire=-1.0), r"r_wire must be finite and >= 0"),
+    (lambda: read_spec(np.full((2, 2), 1e-5), "V/2", 0.4, (2, 0)), r"selected row 2 is outside the array"),
+    (lambda: read_spec(np.full((2, 2), np.nan), "V/2", 0.4, (0, 0)), r"G\[0, 0\] = nan"),
+    (lambda: read_spec(np.full((2, 2), 1e-5), "V/2", 0.4, (0, 0), r_wire=-2.0), r"r_row must be finite and >= 0"),
 ])
 def test_read_bad_input(call, message):
     with pytest.raises(ValueError, match=message):

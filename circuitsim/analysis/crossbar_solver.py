@@ -163,9 +163,7 @@ class CrossbarSolution:
         v = self.cell_voltages
         if v is None or self.conductance is None:
             return None
-        if self.cell is None:
-            return v * self.conductance
-        return self.cell.current(v.ravel(), np.broadcast_to(self.conductance, v.shape).ravel())[0].reshape(v.shape)
+        return _cell_currents(self.cell, self.conductance, self.row_node_voltages, self.column_node_voltages)[0]
 
 
 @dataclass(frozen=True)
@@ -233,7 +231,7 @@ class _Problem:
         n = self.g.shape[1]
         return (0, n - 1) if self.both_ends else (0,)
 
-    def blocks(self) -> Dict[str, np.ndarray]:
+    def blocks(self, g_cells: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
         """Diagonals, wire couplings, cell couplings and fixed-node masks of the nodal matrix.
 
         The symmetric nodal matrix is ``[[R, -X], [-X, C]]`` over (row nodes,
@@ -243,14 +241,14 @@ class _Problem:
         sense) keeps an identity row and column; its couplings move to the
         right-hand side (:meth:`rhs`).
         """
-        if self.cell is not None:
-            raise ValueError("nonlinear cells: the 2*M*N linear form and method='pcg' do not apply; "
-                             "use method='direct'")
+        if self.cell is not None and g_cells is None:
+            raise ValueError("nonlinear cells: the 2*M*N linear form does not apply (their Newton Jacobian "
+                             "does: blocks(slopes))")
         why = _merging(self.r_row, self.r_col, self.r_source, self.r_sense_eff)
         if why is not None:
             raise ValueError(f"{why}: the 2*M*N nodal form and method='pcg' do not apply; use method='direct' "
                              f"(or a small positive wire resistance)")
-        g = self.g
+        g = self.g if g_cells is None else g_cells
         m, n = g.shape
         g_src = _conductance(self.r_source)      # (M,), inf for an ideal driver, 0 when floating
         g_sns = _conductance(self.r_sense_eff)   # (N,)
@@ -279,7 +277,7 @@ class _Problem:
         return {
             "dR": np.where(fr, 1.0, dr), "eR": er, "dC": np.where(fc, 1.0, dc), "eC": ec,
             "gX": np.where(fr | fc, 0.0, g), "fr": fr, "fc": fc, "e_row": np.float64(e_row),
-            "e_col": np.float64(e_col), "g_src": g_src, "g_sns": g_sns,
+            "e_col": np.float64(e_col), "g_src": g_src, "g_sns": g_sns, "g": g,
         }
 
     def rhs(self, b: Dict[str, np.ndarray], v: np.ndarray, w: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -363,6 +361,11 @@ def _parse(spec_or_g: Any, v: Any, r_row: Any, r_col: Any, r_source: Any, r_sens
     """Shapes and resistances, validated; the conductance values are checked later (after the memory check)."""
     if isinstance(spec_or_g, CrossbarSpec):
         spec = spec_or_g
+        if spec.sources is not None:
+            raise ValueError("this spec has time-dependent line sources (spec.sources, e.g. programming pulses): "
+                             "the fast solver solves the DC operating point only; simulate it in ngspice "
+                             "(crossbar_netlist with a .tran analysis), or pass replace(spec, sources=None) to "
+                             "solve the DC voltages in spec.voltages / spec.column_voltages")
         g = spec.conductance
         v = spec.voltages if v is None else v
         r_row = spec.r_row if r_row is None else r_row
@@ -750,23 +753,35 @@ class _DirectSystem:
         self.inc = sp.csr_matrix((np.concatenate([np.ones(cells), -np.ones(cells)]),
                                   (np.concatenate([np.arange(cells), np.arange(cells)]), np.concatenate([a, b]))),
                                  shape=(cells, n_all))
+        self.inc_r = sp.csr_matrix((np.ones(cells), (np.arange(cells), a)), shape=(cells, n_all))
+        self.inc_c = sp.csr_matrix((np.ones(cells), (np.arange(cells), b)), shape=(cells, n_all))
         self.cell_a, self.cell_b = new[a], new[b]
         self.held, self.order, self.new, self.n_all, self.n_u = held, order, new, n_all, n_u
 
-    def jacobian(self, slope: np.ndarray) -> sp.csc_matrix:
-        """``L + C^T diag(slope) C`` over the unknowns (in the solve's order); ``slope`` per cell (M*N,)."""
+    def jacobian(self, slope: np.ndarray, terms: Optional[Tuple[np.ndarray, ...]] = None) -> sp.csc_matrix:
+        """``L + C^T diag(slope) C`` over the unknowns (in the solve's order); ``slope`` per cell (M*N,).
+
+        With ``terms = (di_r/dv_r, di_r/dv_c, di_c/dv_r, di_c/dv_c)`` (per cell) instead: the Jacobian of
+        a three-terminal cell (current ``i_r`` out of the row node, ``i_c`` into the column node).
+        """
         a, b = self.cell_a, self.cell_b
         fa, fb = a >= 0, b >= 0
         both = fa & fb
         r0, c0, v0 = self.lin_uu
+        if terms is None:
+            drr = dcr = slope
+            drc = dcc = -slope
+        else:
+            drr, drc, dcr, dcc = terms
         rows = np.concatenate([r0, a[fa], b[fb], a[both], b[both]])
         cols = np.concatenate([c0, a[fa], b[fb], b[both], a[both]])
-        vals = np.concatenate([v0, slope[fa], slope[fb], -slope[both], -slope[both]])
+        vals = np.concatenate([v0, drr[fa], -dcc[fb], drc[both], -dcr[both]])
         return sp.csc_matrix((vals, (rows, cols)), shape=(self.n_u, self.n_u))
 
-    def factor(self, slope: np.ndarray):
-        # symmetric positive definite (monotone cells): no pivoting needed
-        return splu(self.jacobian(slope), permc_spec=self.permc, diag_pivot_thresh=0.0,
+    def factor(self, slope: np.ndarray, terms: Optional[Tuple[np.ndarray, ...]] = None):
+        # symmetric positive definite (monotone two-terminal cells), or column diagonally dominant (the
+        # 1T1R cell with its junctions, see OneTransistorOneResistor): no pivoting needed
+        return splu(self.jacobian(slope, terms), permc_spec=self.permc, diag_pivot_thresh=0.0,
                     options={"SymmetricMode": True})
 
     def start(self, s: np.ndarray) -> np.ndarray:
@@ -776,17 +791,70 @@ class _DirectSystem:
         x[hv] = s[:, self.held[hv]].T
         return x
 
-    def residual(self, x: np.ndarray, s: np.ndarray, cell_current: np.ndarray) -> np.ndarray:
-        """KCL residual of the unknowns (n_u, K): ``L x + C^T f - S s`` (``f`` the cell currents, (M*N, K))."""
-        r = self.lin @ x - self.inj @ s.T + self.inc.T @ cell_current
+    def residual(self, x: np.ndarray, s: np.ndarray, cell_current: np.ndarray,
+                 column_current: Optional[np.ndarray] = None, full: bool = False) -> np.ndarray:
+        """KCL residual of the unknowns (n_u, K): ``L x + C^T f - S s`` (``f`` the cell currents, (M*N, K)).
+
+        With ``column_current``: ``cell_current`` leaves the row nodes and ``column_current`` enters the
+        column nodes (three-terminal cells).  ``full``: every node (n_all, K), 0 at the held ones.
+        """
+        if column_current is None:
+            r = self.lin @ x - self.inj @ s.T + self.inc.T @ cell_current
+        else:
+            r = self.lin @ x - self.inj @ s.T + self.inc_r.T @ cell_current - self.inc_c.T @ column_current
+        if full:
+            r[self.held >= 0] = 0.0
+            return r
         return r[self.order]
 
     def cell_voltages(self, x: np.ndarray) -> np.ndarray:
         return self.inc @ x
 
 
+@dataclass
+class _CellTerms:
+    """A nonlinear cell's currents and derivatives at the present node voltages (cells in row-major order)."""
+
+    i_r: np.ndarray                          # current out of the row node into the cell (A)
+    i_c_col: Optional[np.ndarray]            # (M*N, 1) current into the column node, None when equal to i_r
+    slope: Optional[np.ndarray]              # dI/dV of a two-terminal cell (S), None for three-terminal
+    terms: Optional[Tuple[np.ndarray, ...]]  # (di_r/dv_r, di_r/dv_c, di_c/dv_r, di_c/dv_c) of a three-terminal cell
+
+
+def cell_terms(cell: Any, system: "_DirectSystem", x: np.ndarray, g: np.ndarray) -> _CellTerms:
+    """Evaluate ``cell`` at node voltages ``x`` (n_all,): two-terminal ``current(v, g)`` or three-terminal
+    ``terminal_currents(v_r, v_c, g)`` (the 1T1R cell)."""
+    if hasattr(cell, "terminal_currents"):
+        vr = system.inc_r @ x
+        vc = system.inc_c @ x
+        i_r, i_c, drr, drc, dcr, dcc = cell.terminal_currents(vr, vc, g)
+        return _CellTerms(i_r, i_c[:, None], None, (drr, drc, dcr, dcc))
+    i, slope = cell.current(system.cell_voltages(x), g)
+    return _CellTerms(i, None, slope, None)
+
+
+def _cell_currents(cell: Any, g: np.ndarray, xr: np.ndarray, xc: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Current out of each row node into its cell, and from each cell into its column node (A), both
+    shaped like ``xr`` ((K, M, N) or (M, N)); the same array for a two-terminal cell."""
+    if cell is None:
+        i = g * (xr - xc)
+        return i, i
+    gb = np.broadcast_to(g, xr.shape).ravel()
+    if hasattr(cell, "terminal_currents"):
+        size = g.size
+        i_r = np.empty(xr.size)
+        i_c = np.empty(xr.size)
+        for k in range(0, xr.size, size):       # one input vector at a time (the gates are per row)
+            out = cell.terminal_currents(xr.ravel()[k:k + size], xc.ravel()[k:k + size], gb[k:k + size])
+            i_r[k:k + size], i_c[k:k + size] = out[0], out[1]
+        return i_r.reshape(xr.shape), i_c.reshape(xr.shape)
+    i = cell.current((xr - xc).ravel(), gb)[0].reshape(xr.shape)
+    return i, i
+
+
 def _solve_direct(prob: _Problem, info: Dict[str, Any], newton_tol: float = 1e-12,
-                  max_newton: int = 200) -> Tuple[np.ndarray, np.ndarray, int]:
+                  max_newton: int = 200, linear_solve: Any = None,
+                  system: Optional["_DirectSystem"] = None) -> Tuple[np.ndarray, np.ndarray, int]:
     """Sparse LU of the nodal equations of the unknown nodes (see :class:`_DirectSystem`).
 
     Linear cells: one factorisation for every input vector.  Nonlinear cells:
@@ -797,7 +865,7 @@ def _solve_direct(prob: _Problem, info: Dict[str, Any], newton_tol: float = 1e-1
     error left is then of the order of that step squared).
     """
     t0 = time.perf_counter()
-    system = _DirectSystem(prob)
+    system = _DirectSystem(prob) if system is None else system
     m, n = prob.shape
     s = np.concatenate([prob.v, prob.w], axis=1)          # (K, M+N) source voltages
     x = system.start(s)
@@ -808,9 +876,13 @@ def _solve_direct(prob: _Problem, info: Dict[str, Any], newton_tol: float = 1e-1
         lu = system.factor(g)
         nnz = int(lu.nnz)
         t2 = time.perf_counter()
-        dv = system.cell_voltages(x)
-        f = system.residual(x, s, g[:, None] * dv)
-        x[system.order] -= lu.solve(np.asfortranarray(f))
+        # the solve and one step of iterative refinement with the same factors (the residual of the first
+        # solve, recomputed in the original equations, removes most of the rounding that floating lines
+        # behind milliohm drivers amplify: KCL then holds to ~1e-15 instead of ~1e-11)
+        for _ in range(2):
+            dv = system.cell_voltages(x)
+            f = system.residual(x, s, g[:, None] * dv)
+            x[system.order] -= lu.solve(np.asfortranarray(f))
     elif system.n_u:
         t2 = t1
         cell = prob.cell
@@ -819,17 +891,20 @@ def _solve_direct(prob: _Problem, info: Dict[str, Any], newton_tol: float = 1e-1
         for k in range(s.shape[0]):
             xk, sk = x[:, k:k + 1], s[k:k + 1]
             for step in range(1, max_newton + 1):
-                dv = system.cell_voltages(xk)[:, 0]
-                cur, slope = cell.current(dv, g)
-                lu = system.factor(slope)
-                nnz = int(lu.nnz)
-                dx = -lu.solve(system.residual(xk, sk, cur[:, None]))
-                dcell = np.zeros((system.n_all, 1))
-                dcell[system.order] = dx
-                big = float(np.max(np.abs(system.cell_voltages(dcell)))) if dx.size else 0.0
+                t = cell_terms(cell, system, xk[:, 0], g)
+                if linear_solve is None:
+                    lu = system.factor(t.slope, t.terms)
+                    nnz = int(lu.nnz)
+                    dx = -lu.solve(system.residual(xk, sk, t.i_r[:, None], t.i_c_col))
+                    dfull = np.zeros((system.n_all, 1))
+                    dfull[system.order] = dx
+                else:
+                    dfull = linear_solve(t, system.residual(xk, sk, t.i_r[:, None], t.i_c_col, full=True))
+                    info["pcg_iterations"] = info.get("pcg_iterations", 0) + linear_solve.iterations
+                big = float(np.max(np.abs(system.cell_voltages(dfull)))) if dfull.size else 0.0
                 if big > max_step:
-                    dx *= max_step / big
-                xk[system.order] += dx
+                    dfull *= max_step / big
+                xk += dfull
                 newton = max(newton, step)
                 if big <= newton_tol * scale:
                     break
@@ -899,31 +974,106 @@ class _Chains:
         return y
 
 
-def _solve_pcg(prob: _Problem, blocks: Dict[str, np.ndarray], info: Dict[str, Any], rtol: float,
-               maxiter: int) -> Tuple[np.ndarray, np.ndarray, int]:
-    m, n = prob.shape
-    t0 = time.perf_counter()
-    dr, er, dc, ec, gx = blocks["dR"], blocks["eR"], blocks["dC"], blocks["eC"], blocks["gX"]
-    g = prob.g
-    row_chains = _Chains(dr, er)                      # R, rows contiguous
-    col_chains = _Chains(dc.T.copy(), ec.T.copy())    # C, columns contiguous
+class _PcgOperator:
+    """The wire-preconditioned CG of one nodal matrix (blocks of :meth:`_Problem.blocks`): Schur complement
+    on the row nodes, the column nodes eliminated by their exact tridiagonal solves."""
 
-    def c_solve(y: np.ndarray) -> np.ndarray:         # (K, M, N) -> C^{-1} y, (K, M, N)
-        if y.shape[0] * n >= 32:                      # sweep down the columns, whole rows at a time
-            return col_chains.solve_t(y)
+    def __init__(self, blocks: Dict[str, np.ndarray], g: np.ndarray):
+        self.b = blocks
+        self.g = g
+        self.row_chains = _Chains(blocks["dR"], blocks["eR"])                      # R, rows contiguous
+        self.col_chains = _Chains(blocks["dC"].T.copy(), blocks["eC"].T.copy())    # C, columns contiguous
+
+    def c_solve(self, y: np.ndarray) -> np.ndarray:         # (K, M, N) -> C^{-1} y, (K, M, N)
+        n = self.g.shape[1]
+        if y.shape[0] * n >= 32:                            # sweep down the columns, whole rows at a time
+            return self.col_chains.solve_t(y)
         return np.ascontiguousarray(
-            col_chains.solve(np.ascontiguousarray(y.transpose(0, 2, 1))).transpose(0, 2, 1))
+            self.col_chains.solve(np.ascontiguousarray(y.transpose(0, 2, 1))).transpose(0, 2, 1))
 
-    def r_mul(p: np.ndarray) -> np.ndarray:
+    def r_mul(self, p: np.ndarray) -> np.ndarray:
+        dr, er = self.b["dR"], self.b["eR"]
         y = dr * p
-        if n > 1:
+        if p.shape[2] > 1:
             y[:, :, :-1] -= er * p[:, :, 1:]
             y[:, :, 1:] -= er * p[:, :, :-1]
         return y
 
-    def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.einsum("kij,kij->k", a, b)
+    def solve(self, br: np.ndarray, bc: np.ndarray, rtol: float, maxiter: int,
+              currents: bool = True) -> Tuple[np.ndarray, np.ndarray, int]:
+        """Row and column node voltages (K, M, N) for right-hand sides ``br``, ``bc`` (K, M, N).
 
+        ``currents``: stop when an iteration changes no column current by more than ``rtol`` of the largest
+        (and the residual is below 1e-10 of the right-hand side); otherwise on the residual alone
+        (``rtol`` of the right-hand side: a Newton correction).
+        """
+        gx, g = self.b["gX"], self.g
+
+        def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return np.einsum("kij,kij->k", a, b)
+
+        y0 = self.c_solve(bc)                           # C^{-1} bC
+        b = br + gx * y0                                # Schur right-hand side
+        # currents as a function of the row-node voltages: I_j = sum_i G (xR - C^{-1}(bC + gX xR));
+        # their change per iteration tells when the column currents have converged
+        x = np.zeros_like(b)
+        i_now = -(g * y0).sum(axis=1)                   # at xR = 0
+        r = b.copy()
+        z = self.row_chains.solve(r)
+        p = z.copy()
+        rz = dot(r, z)
+        bnorm = np.sqrt(dot(b, b))
+        done = bnorm == 0
+        change = np.full(done.shape, np.inf)
+        rnorm = bnorm
+        tmp = np.empty_like(b)
+        it = 0
+        while not np.all(done):
+            if it >= maxiter:
+                what = (f"relative current change {float(np.max(change)):.3g}" if currents else
+                        f"relative residual {float(np.max(rnorm / np.where(bnorm > 0, bnorm, 1.0))):.3g}")
+                raise RuntimeError(f"pcg did not converge in {maxiter} iterations ({what} > {rtol:g}); "
+                                   f"use method='direct'")
+            it += 1
+            np.multiply(gx, p, out=tmp)
+            sv = self.c_solve(tmp)                      # C^{-1} X p
+            q = self.r_mul(p)
+            np.multiply(gx, sv, out=tmp)
+            q -= tmp                                    # S p = R p - X C^{-1} X p
+            pq = dot(p, q)
+            alpha = np.where(done | (pq == 0), 0.0, rz / np.where(pq == 0, 1.0, pq))
+            a3 = alpha[:, None, None]
+            x += a3 * p
+            r -= a3 * q
+            rnorm = np.sqrt(dot(r, r))
+            if currents:
+                np.subtract(p, sv, out=tmp)
+                tmp *= g
+                di = alpha[:, None] * tmp.sum(axis=1)   # change of the column currents
+                i_now += di
+                scale = np.max(np.abs(i_now), axis=1)
+                change = np.max(np.abs(di), axis=1) / np.where(scale > 0, scale, 1.0)
+                done = done | ((change <= rtol) & (rnorm <= 1e-10 * bnorm)) | (rnorm == 0)
+            else:
+                done = done | (rnorm <= rtol * bnorm)
+            if np.all(done):
+                break
+            z = self.row_chains.solve(r)
+            rz_new = dot(r, z)
+            beta = np.where(rz == 0, 0.0, rz_new / np.where(rz == 0, 1.0, rz))
+            p *= beta[:, None, None]
+            p += z
+            rz = rz_new
+        xc = self.c_solve(bc + gx * x)
+        # fixed nodes (identity rows): their values are the right-hand side, exactly
+        return np.where(self.b["fr"], br, x), np.where(self.b["fc"], bc, xc), it
+
+
+def _solve_pcg(prob: _Problem, blocks: Dict[str, np.ndarray], info: Dict[str, Any], rtol: float,
+               maxiter: int) -> Tuple[np.ndarray, np.ndarray, int]:
+    m, n = prob.shape
+    t0 = time.perf_counter()
+    op = _PcgOperator(blocks, prob.g)
     t1 = time.perf_counter()
     info["factor_s"] = t1 - t0
     k_all = prob.v.shape[0]
@@ -932,61 +1082,42 @@ def _solve_pcg(prob: _Problem, blocks: Dict[str, np.ndarray], info: Dict[str, An
     worst_iter = 0
     block = 8
     for start in range(0, k_all, block):
-        v = prob.v[start:start + block]
-        br, bc = prob.rhs(blocks, v, prob.w[start:start + block])
-        y0 = c_solve(bc)                                # C^{-1} bC
-        b = br + gx * y0                                # Schur right-hand side
-        # currents as a function of the row-node voltages: I_j = sum_i G (xR - C^{-1}(bC + gX xR));
-        # their change per iteration tells when the column currents have converged
-        x = np.zeros_like(b)
-        i_now = -(g * y0).sum(axis=1)                   # at xR = 0
-        r = b.copy()
-        z = row_chains.solve(r)
-        p = z.copy()
-        rz = dot(r, z)
-        bnorm = np.sqrt(dot(b, b))
-        done = bnorm == 0
-        change = np.full(done.shape, np.inf)
-        it = 0
-        while not np.all(done):
-            if it >= maxiter:
-                raise RuntimeError(
-                    f"pcg did not converge in {maxiter} iterations (relative current change "
-                    f"{float(np.max(change)):.3g} > {rtol:g}); use method='direct'")
-            it += 1
-            tmp = gx * p
-            s = c_solve(tmp)                            # C^{-1} X p
-            q = r_mul(p)
-            np.multiply(gx, s, out=tmp)
-            q -= tmp                                    # S p = R p - X C^{-1} X p
-            pq = dot(p, q)
-            alpha = np.where(done | (pq == 0), 0.0, rz / np.where(pq == 0, 1.0, pq))
-            a3 = alpha[:, None, None]
-            x += a3 * p
-            r -= a3 * q
-            np.subtract(p, s, out=tmp)
-            tmp *= g
-            di = alpha[:, None] * tmp.sum(axis=1)       # change of the column currents
-            i_now += di
-            scale = np.max(np.abs(i_now), axis=1)
-            change = np.max(np.abs(di), axis=1) / np.where(scale > 0, scale, 1.0)
-            rnorm = np.sqrt(dot(r, r))
-            done = done | ((change <= rtol) & (rnorm <= 1e-10 * bnorm)) | (rnorm == 0)
-            if np.all(done):
-                break
-            z = row_chains.solve(r)
-            rz_new = dot(r, z)
-            beta = np.where(rz == 0, 0.0, rz_new / np.where(rz == 0, 1.0, rz))
-            p *= beta[:, None, None]
-            p += z
-            rz = rz_new
-        xc = c_solve(bc + gx * x)
-        # fixed nodes (identity rows): their values are the right-hand side, exactly
-        xr_all[start:start + block] = np.where(blocks["fr"], br, x)
-        xc_all[start:start + block] = np.where(blocks["fc"], bc, xc)
+        br, bc = prob.rhs(blocks, prob.v[start:start + block], prob.w[start:start + block])
+        xr, xc, it = op.solve(br, bc, rtol, maxiter)
+        xr_all[start:start + block] = xr
+        xc_all[start:start + block] = xc
         worst_iter = max(worst_iter, it)
     info["solve_s"] = time.perf_counter() - t1
     return xr_all, xc_all, worst_iter
+
+
+class _PcgNewtonStep:
+    """The Newton correction of a two-terminal nonlinear cell by wire-preconditioned CG.
+
+    The Jacobian ``L + C^T diag(f'(v)) C`` is the nodal matrix of the same array with the cells'
+    conductances replaced by their slopes ``f'(v) > 0`` (monotone cells), so the PCG of the linear solve
+    applies unchanged to each Newton iteration (a fresh operator per iteration: two tridiagonal
+    factorisations, O(M*N)).  Each correction is solved to ``rtol`` of its right-hand side (an inexact
+    Newton step: the iteration converges on the exact residual).
+    """
+
+    def __init__(self, prob: _Problem, system: "_DirectSystem", rtol: float, maxiter: int):
+        self.prob, self.system, self.rtol, self.maxiter = prob, system, rtol, maxiter
+        self.iterations = 0
+
+    def __call__(self, t: _CellTerms, residual: np.ndarray) -> np.ndarray:
+        m, n = self.prob.shape
+        blocks = self.prob.blocks(np.maximum(t.slope, 1e-300).reshape(m, n))
+        op = _PcgOperator(blocks, blocks["g"])
+        rid, cid = self.system.rid, self.system.cid
+        br = -residual[rid, 0][None]
+        bc = -residual[cid, 0][None]
+        xr, xc, self.iterations = op.solve(br, bc, self.rtol, self.maxiter, currents=False)
+        out = np.zeros((self.system.n_all, 1))
+        out[rid.ravel(), 0] = xr[0].ravel()
+        out[cid.ravel(), 0] = xc[0].ravel()
+        out[self.system.held >= 0] = 0.0
+        return out
 
 
 # --------------------------------------------------------------------------- entry point
@@ -1071,17 +1202,25 @@ def solve_crossbar(spec_or_g: Union[CrossbarSpec, np.ndarray], V: Optional[np.nd
     k = parsed["v"].shape[0]
     r_sense_eff = parsed["r_sense"] + (0.0 if parsed["tia"] is None else parsed["tia"].input_resistance)
     merged = _merging(parsed["r_row"], parsed["r_col"], parsed["r_source"], r_sense_eff)
-    if parsed["cell"] is not None:
-        if method == "pcg":
-            raise ValueError("nonlinear cells are solved by Newton with the direct factorisation: "
-                             "use method='direct' (or 'auto')")
-        merged = merged or "nonlinear cells"
+    cell = parsed["cell"]
+    if cell is not None:
+        if method == "pcg" and hasattr(cell, "terminal_currents"):
+            raise ValueError(f"{type(cell).__name__} cells have a non-symmetric Newton Jacobian (a three-terminal "
+                             f"cell): method='pcg' (conjugate gradient) does not apply; use method='direct'")
+        if method != "pcg":
+            merged = merged or "nonlinear cells"     # 'auto': Newton with the direct factorisation
     chosen, est = _choose(method, m, n, k, keep_voltages, max_memory, merged)
     _check_values(parsed["g"], parsed["v"])
     prob = _Problem(**parsed)
     info: Dict[str, Any] = {"estimated_memory_bytes": est}
     if chosen == "direct":
         xr, xc, iters = _solve_direct(prob, info, newton_tol=newton_tol)
+    elif cell is not None:
+        # Newton, each correction by wire-preconditioned CG (the residual from the general node system)
+        system = _DirectSystem(prob)
+        xr, xc, iters = _solve_direct(prob, info, newton_tol=newton_tol,
+                                      linear_solve=_PcgNewtonStep(prob, system, max(rtol, 1e-13), maxiter),
+                                      system=system)
     else:
         try:
             xr, xc, iters = _solve_pcg(prob, prob.blocks(), info, rtol, maxiter)
@@ -1091,15 +1230,12 @@ def solve_crossbar(spec_or_g: Union[CrossbarSpec, np.ndarray], V: Optional[np.nd
             warnings.warn("pcg did not converge; falling back to the direct solve", RuntimeWarning, stacklevel=2)
             chosen = "direct"
             xr, xc, iters = _solve_direct(prob, info, newton_tol=newton_tol)
-    if prob.cell is None:
-        cell = prob.g * (xr - xc)
-    else:
-        cell = prob.cell.current((xr - xc).ravel(), np.broadcast_to(prob.g, xr.shape).ravel())[0].reshape(xr.shape)
-    i_col = cell.sum(axis=1)
+    i_in, i_out = _cell_currents(prob.cell, prob.g, xr, xc)
+    i_col = i_out.sum(axis=1)
     i_col[:, np.isinf(prob.r_sense)] = 0.0
-    i_row = cell.sum(axis=2)
+    i_row = i_in.sum(axis=2)
     i_row[:, np.isinf(prob.r_source)] = 0.0
-    del cell
+    del i_in, i_out
     out = None
     if prob.tia is not None:
         out = prob.tia.output(i_col, prob.u)

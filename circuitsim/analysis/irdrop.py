@@ -24,11 +24,12 @@ IR-drop report (:func:`irdrop_report`, :func:`irdrop_sweep`)
 
 Read margin (:func:`read_margin`, :func:`read_margin_table`)
     Reading one selected cell while the other lines are floating or biased
-    (V/2, V/3 schemes).  The fast solver of this module does not yet bias
-    unselected lines, so this module solves the read configuration with its own
-    nodal equations (:func:`solve_read`, Newton for nonlinear cells) and writes
-    the same circuit for ngspice (:func:`read_netlist`), the engine of record
-    for nonlinear cells.  See :func:`read_margin` for the definition.
+    (V/2, V/3 schemes): the array biased by
+    :class:`~circuitsim.netlists.crossbar.BiasScheme` (:func:`read_spec`), solved
+    by the one fast solver (:func:`~circuitsim.analysis.crossbar_solver.solve_crossbar`,
+    Newton for nonlinear cells) or by ngspice on the one generator's deck
+    (:func:`~circuitsim.netlists.crossbar.crossbar_netlist`).  See
+    :func:`read_margin` for the definition.
 
 Maps are PNG files drawn with matplotlib's Agg backend (:func:`write_report`,
 :func:`write_sweep`).
@@ -44,15 +45,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import splu
-
-from circuitsim.numbers import spice_number
 
 __all__ = [
     "IRDropReport",
     "ReadMargin",
-    "ReadSolution",
     "CELLS",
     "SCHEMES",
     "V_S",
@@ -60,22 +56,36 @@ __all__ = [
     "irdrop_report",
     "irdrop_sweep",
     "ngspice_crossbar",
+    "read_cell",
+    "read_currents",
     "read_margin",
     "read_margin_table",
-    "read_netlist",
-    "scheme_biases",
-    "solve_read",
+    "read_spec",
+    "spice_options",
     "write_report",
     "write_sweep",
 ]
 
-#: voltage scale of the "selector" cell, I = G * V_S * sinh(V / V_S) (V); see :func:`solve_read`
+#: voltage scale of the "selector" cell, I = G * V_S * sinh(V / V_S) (V); see :func:`read_margin`
 V_S = 0.05
 #: read schemes for the unselected lines
 SCHEMES = ("floating", "V/2", "V/3")
-CELLS = ("linear", "selector")
+CELLS = ("linear", "selector", "threshold")
 #: ngspice options for the nonlinear read decks (the defaults, reltol 1e-3, would stop Newton early)
 SPICE_TIGHT = ".options reltol=1e-9 abstol=1e-18 vntol=1e-12"
+#: ... for the threshold-selector cell: with floating lines held only by OFF selectors (~1 GOhm) ngspice cannot
+#: settle those lines' node voltages to vntol = 1e-12 V (no convergence), so abstol and vntol stay at their
+#: defaults (1e-12 A, 1e-6 V); the sensed currents still agree with the fast solver to ~1e-10
+SPICE_THRESHOLD = ".options reltol=1e-9"
+
+
+def spice_options(cell: Any) -> Optional[str]:
+    """The ``.options`` text (without ``.options``) of a read deck for ``cell`` (``None`` for linear cells)."""
+    from circuitsim.netlists.crossbar import ThresholdSelector
+
+    if cell is None:
+        return None
+    return (SPICE_THRESHOLD if isinstance(cell, ThresholdSelector) else SPICE_TIGHT).split(None, 1)[1]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -517,329 +527,7 @@ def write_sweep(rows: Sequence[Dict[str, Any]], folder: Union[str, Path]) -> Lis
     return [path, plot_sweep(rows, folder / "sweep.png")]
 
 
-# --------------------------------------------------------------------------- read configuration
-
-
-@dataclass
-class ReadSolution:
-    """A solved read configuration (:func:`solve_read`).
-
-    Attributes
-    ----------
-    row_node_voltages, column_node_voltages
-        Voltages (V), shape ``(M, N)``.
-    cell_voltages, cell_currents
-        Row node minus column node (V), and the current through each cell
-        from its row to its column (A), ``(M, N)``.
-    column_currents
-        Current out of each column into its terminal (A), ``(N,)``: for the
-        sensed column, the sensed current; 0 for a floating column.
-    row_currents
-        Current each row's driver delivers (A), ``(M,)``; 0 for a floating row.
-    iterations
-        Newton iterations (1 or 2 for linear cells).
-    """
-
-    row_node_voltages: np.ndarray
-    column_node_voltages: np.ndarray
-    cell_voltages: np.ndarray
-    cell_currents: np.ndarray
-    column_currents: np.ndarray
-    row_currents: np.ndarray
-    iterations: int
-
-
-def _cell_law(cell: str, v_s: float):
-    """(current, conductance, co-content) of a cell as functions of its voltage and small-signal conductance."""
-    if cell == "linear":
-        return (lambda g, v: g * v), (lambda g, v: g), (lambda g, v: 0.5 * g * v * v)
-    if cell == "selector":
-        return ((lambda g, v: g * v_s * np.sinh(v / v_s)), (lambda g, v: g * np.cosh(v / v_s)),
-                (lambda g, v: g * v_s * v_s * (np.cosh(v / v_s) - 1.0)))
-    raise ValueError(f"unknown cell {cell!r}; choose one of {CELLS}")
-
-
-def _biases(bias: Any, count: int, what: str) -> np.ndarray:
-    b = np.asarray(bias, dtype=float)
-    if b.shape != (count,):
-        raise ValueError(f"{what} biases must have shape ({count},) (NaN = floating), got {b.shape}")
-    if np.any(np.isinf(b)):
-        raise ValueError(f"{what} biases must be finite volts or NaN (floating)")
-    return b
-
-
-def _read_inputs(G, row_bias, col_bias, r_row, r_col, r_source, r_sense):
-    """Checked inputs of a read configuration: conductance, row and column biases, the four resistances."""
-    g = check_conductance(G)
-    m, n = g.shape
-    resistances = tuple(_resistance(k, x) for k, x in (("r_row", r_row), ("r_col", r_col), ("r_source", r_source),
-                                                        ("r_sense", r_sense)))
-    return (g, _biases(row_bias, m, "row"), _biases(col_bias, n, "column")) + resistances
-
-
-def solve_read(G: Any, row_bias: Any, col_bias: Any, r_row: float, r_col: float, r_source: float = 1e-3,
-               r_sense: float = 1e-3, cell: str = "linear", v_s: float = V_S, *, rtol: float = 1e-13,
-               maxiter: int = 100) -> ReadSolution:
-    """Solve a crossbar with every line biased or floating (the read / write configuration).
-
-    Topology: the default one of design.md, with the column ends used as
-    terminals too.  Row ``i``'s driver (``row_bias[i]`` volts behind
-    ``r_source``) is at its column-0 end; column ``j``'s terminal
-    (``col_bias[j]`` volts behind ``r_sense``; the sense amplifier's virtual
-    ground for the selected column) is at its row ``M-1`` end.  A ``NaN`` bias
-    leaves the line floating (no driver).  Wires of exactly 0 ohm merge a line
-    into one node, and a driver or terminal of 0 ohm holds its node: both exact.
-
-    Cells: ``"linear"``, ``I = G v``; ``"selector"``, a strongly nonlinear
-    symmetric I-V (a selector in series with the memory element, lumped),
-    ``I = G * v_s * sinh(v / v_s)``: ``G`` is the small-signal conductance at
-    0 V and the current grows e-fold every ``v_s`` volts (default ``V_S`` =
-    50 mV: a cell at V/2 = 0.2 V passes 1/55 of its 0.4 V current, at V/3
-    1/208).
-
-    The nodal equations are solved by Newton's method with a sparse LU per
-    iteration and a backtracking line search on the circuit's co-content
-    (a convex function for these monotone cells, so the iteration converges
-    from any start); linear cells take one step (plus a refinement).
-
-    Parameters
-    ----------
-    G
-        Cell conductances (S), ``(M, N)``, finite and > 0.
-    row_bias, col_bias
-        Driver voltage per row ``(M,)`` and terminal voltage per column
-        ``(N,)`` (V); ``NaN`` = floating.  At least one line must be biased.
-    r_row, r_col, r_source, r_sense
-        Resistances (ohm, finite, >= 0).
-    cell, v_s
-        Cell law and the selector's voltage scale (V).
-    rtol
-        Stop when a Newton step moves no node by more than ``rtol`` times the
-        largest bias.
-    maxiter
-        Newton iteration limit (``RuntimeError`` beyond it).
-
-    Returns
-    -------
-    ReadSolution
-    """
-    g, rb, cb, r_row, r_col, r_source, r_sense = _read_inputs(G, row_bias, col_bias, r_row, r_col, r_source,
-                                                              r_sense)
-    m, n = g.shape
-    if not (np.any(np.isfinite(rb)) or np.any(np.isfinite(cb))):
-        raise ValueError("every line is floating: bias at least one row or column (no reference)")
-    if not (v_s > 0 and math.isfinite(v_s)):
-        raise ValueError(f"v_s must be finite and > 0 V, got {v_s!r}")
-    current, slope, content = _cell_law(cell, v_s)
-    # node numbering: an ideal wire makes its line one node
-    rid = (np.broadcast_to(np.arange(m)[:, None], (m, n)) if r_row == 0 else np.arange(m * n).reshape(m, n))
-    n_r = m if r_row == 0 else m * n
-    cid = n_r + (np.broadcast_to(np.arange(n)[None, :], (m, n)) if r_col == 0 else np.arange(m * n).reshape(n, m).T)
-    n_all = n_r + (n if r_col == 0 else m * n)
-    held = np.full(n_all, np.nan)
-    a_idx, b_idx, w = [], [], []
-    gnd_idx, gnd_w, inj = [], [], np.zeros(n_all)
-    if r_row > 0 and n > 1:
-        a_idx.append(rid[:, :-1].ravel()); b_idx.append(rid[:, 1:].ravel())
-        w.append(np.full(m * (n - 1), 1.0 / r_row))
-    if r_col > 0 and m > 1:
-        a_idx.append(cid[:-1, :].ravel()); b_idx.append(cid[1:, :].ravel())
-        w.append(np.full((m - 1) * n, 1.0 / r_col))
-    for nodes, bias, r_end in ((rid[:, 0], rb, r_source), (cid[-1, :], cb, r_sense)):
-        on = np.isfinite(bias)
-        if r_end == 0:
-            held[nodes[on]] = bias[on]
-        else:
-            gnd_idx.append(nodes[on]); gnd_w.append(np.full(int(on.sum()), 1.0 / r_end))
-            np.add.at(inj, nodes[on], bias[on] / r_end)
-    a_idx = np.concatenate(a_idx) if a_idx else np.zeros(0, int)
-    b_idx = np.concatenate(b_idx) if b_idx else np.zeros(0, int)
-    w = np.concatenate(w) if w else np.zeros(0)
-    gnd_idx = np.concatenate(gnd_idx) if gnd_idx else np.zeros(0, int)
-    gnd_w = np.concatenate(gnd_w) if gnd_w else np.zeros(0)
-    lin = sp.csr_matrix((np.concatenate([w, w, -w, -w, gnd_w]),
-                         (np.concatenate([a_idx, b_idx, a_idx, b_idx, gnd_idx]),
-                          np.concatenate([a_idx, b_idx, b_idx, a_idx, gnd_idx]))), shape=(n_all, n_all))
-    free = np.isnan(held)
-    fidx = np.flatnonzero(free)
-    pos = np.full(n_all, -1)
-    pos[fidx] = np.arange(fidx.size)
-    cr, cc, gf = rid.ravel(), cid.ravel(), g.ravel()
-    # cell stamps restricted to the free nodes (pattern fixed; values change with the cell conductance)
-    pr, pc = pos[cr], pos[cc]
-    s_rows = np.concatenate([pr, pc, pr, pc])
-    s_cols = np.concatenate([pr, pc, pc, pr])
-    keep = (s_rows >= 0) & (s_cols >= 0)
-    lin_ff = lin[fidx][:, fidx].tocoo()
-    x = np.where(free, 0.0, held)
-    scale = float(np.nanmax(np.abs(np.concatenate([rb, cb])))) or 1.0
-
-    def residual(xv: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        vc = xv[cr] - xv[cc]
-        ic = current(gf, vc)
-        f = lin @ xv - inj
-        np.add.at(f, cr, ic)
-        np.subtract.at(f, cc, ic)
-        return f[fidx], vc
-
-    def energy(xv: np.ndarray) -> float:
-        return float(0.5 * xv @ (lin @ xv) - inj @ xv + np.sum(content(gf, xv[cr] - xv[cc])))
-
-    iterations = 0
-    if fidx.size:
-        linear = cell == "linear"
-        lu = None
-        last = np.inf
-        with np.errstate(over="ignore", invalid="ignore"):
-            f, vc = residual(x)
-            while True:
-                if iterations >= maxiter:
-                    raise RuntimeError(f"the read configuration did not converge in {maxiter} Newton iterations")
-                iterations += 1
-                if lu is None or not linear:
-                    gd = slope(gf, vc)
-                    vals = np.concatenate([gd, gd, -gd, -gd])[keep]
-                    jac = sp.csc_matrix((np.concatenate([lin_ff.data, vals]),
-                                         (np.concatenate([lin_ff.row, s_rows[keep]]),
-                                          np.concatenate([lin_ff.col, s_cols[keep]]))),
-                                        shape=(fidx.size, fidx.size))
-                    lu = splu(jac, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                              options={"SymmetricMode": True})
-                dx = -lu.solve(f)
-                step = 1.0
-                if linear:
-                    x[fidx] += dx
-                    f, vc = residual(x)
-                else:
-                    e0, f0 = energy(x), float(np.linalg.norm(f))
-                    slope0 = float(f @ dx)
-                    while True:
-                        trial = x.copy()
-                        trial[fidx] += step * dx
-                        e1 = energy(trial)
-                        f1, vc1 = residual(trial)
-                        if np.isfinite(e1) and (e1 <= e0 + 1e-4 * step * slope0
-                                                or float(np.linalg.norm(f1)) < f0):
-                            break
-                        step *= 0.5
-                        if step < 1e-12:
-                            raise RuntimeError("the read configuration's Newton line search failed")
-                    x, f, vc = trial, f1, vc1
-                moved = float(np.max(np.abs(step * dx)))
-                if linear:
-                    if iterations == 2:             # the solve and one refinement with the same factors
-                        break
-                elif moved <= rtol * scale or (moved <= 1e-9 * scale and moved >= 0.5 * last):
-                    break                           # converged, or stalled at the rounding level
-                last = moved
-    xr, xc = x[rid], x[cid]
-    cell_v = xr - xc
-    cell_i = current(g, cell_v)
-    i_col = cell_i.sum(axis=0)
-    i_col[~np.isfinite(cb)] = 0.0
-    i_row = cell_i.sum(axis=1)
-    i_row[~np.isfinite(rb)] = 0.0
-    return ReadSolution(row_node_voltages=np.array(xr), column_node_voltages=np.array(xc), cell_voltages=cell_v,
-                        cell_currents=cell_i, column_currents=i_col, row_currents=i_row, iterations=iterations)
-
-
-def read_netlist(G: Any, row_bias: Any, col_bias: Any, r_row: float, r_col: float, r_source: float = 1e-3,
-                 r_sense: float = 1e-3, cell: str = "linear", v_s: float = V_S, save_all: bool = False,
-                 title: Optional[str] = None) -> str:
-    """ngspice deck of the read configuration of :func:`solve_read` (same nodes, same laws).
-
-    Nodes ``r<i>_<j>`` / ``c<i>_<j>`` (``r<i>`` / ``c<j>`` for a line with
-    ideal wires); row driver ``VROW<i>`` (behind ``RSRC<i>`` unless
-    ``r_source`` is 0); column terminal ``VCOL<j>`` (behind ``RSENSE<j>``),
-    whose ``i(vcol<j>)`` is the current out of column ``j`` into its terminal.
-    Linear cells are resistors ``RG<i>_<j>``; selector cells are B-sources
-    ``BG<i>_<j> r c I=G*v_s*sinh(V(r,c)/v_s)``, with tight Newton tolerances
-    (``SPICE_TIGHT``).  Numbers are written as plain ``%.15g`` (the project's netlist convention).
-    """
-    g, rb, cb, r_row, r_col, r_source, r_sense = _read_inputs(G, row_bias, col_bias, r_row, r_col, r_source,
-                                                              r_sense)
-    m, n = g.shape
-    _cell_law(cell, v_s)
-
-    num = spice_number
-
-    def rn(i: int, j: int) -> str:
-        return f"r{i}" if r_row == 0 else f"r{i}_{j}"
-
-    def cn(i: int, j: int) -> str:
-        return f"c{j}" if r_col == 0 else f"c{i}_{j}"
-
-    out = [title or f"crossbar read configuration {m}x{n} ({cell} cells)"]
-    def bias(source: str, resistor: str, driver: str, node: str, volts: float, ohms: float) -> None:
-        # A biased line end: the source straight on the node for an ideal end, else through its resistor.
-        if not np.isfinite(volts):
-            return
-        if ohms == 0:
-            out.append(f"{source} {node} 0 {num(volts)}")
-        else:
-            out.append(f"{source} {driver} 0 {num(volts)}")
-            out.append(f"{resistor} {driver} {node} {num(ohms)}")
-
-    for i in range(m):
-        bias(f"VROW{i}", f"RSRC{i}", f"drow{i}", rn(i, 0), rb[i], r_source)
-    for j in range(n):
-        bias(f"VCOL{j}", f"RSENSE{j}", f"dcol{j}", cn(m - 1, j), cb[j], r_sense)
-    for i in range(m):
-        for j in range(n):
-            if cell == "linear":
-                out.append(f"RG{i}_{j} {rn(i, j)} {cn(i, j)} {num(1.0 / g[i, j])}")
-            else:
-                out.append(f"BG{i}_{j} {rn(i, j)} {cn(i, j)} I={num(g[i, j] * v_s)}*sinh(V({rn(i, j)},{cn(i, j)})"
-                           f"/{num(v_s)})")
-    if r_row > 0:
-        out += [f"RROW{i}_{j} r{i}_{j} r{i}_{j + 1} {num(r_row)}" for i in range(m) for j in range(n - 1)]
-    if r_col > 0:
-        out += [f"RCOL{i}_{j} c{i}_{j} c{i + 1}_{j} {num(r_col)}" for i in range(m - 1) for j in range(n)]
-    if not save_all:
-        saves = [f"i(vcol{j})" for j in range(n) if np.isfinite(cb[j])] + \
-                [f"i(vrow{i})" for i in range(m) if np.isfinite(rb[i])]
-        for start in range(0, len(saves), 64):
-            out.append(".save " + " ".join(saves[start:start + 64]))
-    if cell != "linear":
-        out.append(SPICE_TIGHT)
-    out += [".op", ".end"]
-    return "\n".join(out) + "\n"
-
-
-def _read_ngspice(engine: Any, G: np.ndarray, rb: np.ndarray, cb: np.ndarray, r_row: float, r_col: float,
-                  r_source: float, r_sense: float, cell: str, v_s: float) -> np.ndarray:
-    """Column currents (A) of the read configuration from ngspice (0 for a floating column)."""
-    result = engine.run(read_netlist(G, rb, cb, r_row, r_col, r_source, r_sense, cell, v_s))
-    return np.array([result.i(f"vcol{j}")[0] if np.isfinite(cb[j]) else 0.0 for j in range(len(cb))])
-
-
-def scheme_biases(rows: int, cols: int, scheme: str, v_read: float,
-                  selected: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
-    """Row and column biases (V; NaN = floating) for reading cell ``selected``.
-
-    The selected row is at ``v_read``, the selected column at 0 V (the sense
-    amplifier's virtual ground).  Unselected lines:
-
-    ``"floating"``
-        rows and columns floating;
-    ``"V/2"``
-        rows and columns at ``v_read / 2`` (cells on the selected row or column
-        see ``V/2``, the others 0);
-    ``"V/3"``
-        rows at ``v_read / 3``, columns at ``2 v_read / 3`` (every unselected
-        cell sees ``+-V/3``).
-    """
-    key = _scheme(scheme)
-    i, j = selected
-    if key == "floating":
-        rb, cb = np.full(rows, np.nan), np.full(cols, np.nan)
-    elif key == "V/2":
-        rb, cb = np.full(rows, v_read / 2), np.full(cols, v_read / 2)
-    else:
-        rb, cb = np.full(rows, v_read / 3), np.full(cols, 2 * v_read / 3)
-    rb[i] = v_read
-    cb[j] = 0.0
-    return rb, cb
+# --------------------------------------------------------------------------- read margin
 
 
 def _scheme(scheme: str) -> str:
@@ -848,6 +536,64 @@ def _scheme(scheme: str) -> str:
         if key == s.upper():
             return s
     raise ValueError(f"unknown read scheme {scheme!r}; choose one of {SCHEMES}")
+
+
+def read_cell(cell: str, v_s: float = V_S) -> Any:
+    """The crossbar cell object of a read-margin cell name (``None`` for ``"linear"``).
+
+    ``"selector"`` is :class:`~circuitsim.netlists.crossbar.SinhSelector` with
+    ``v_s``; ``"threshold"`` is :class:`~circuitsim.netlists.crossbar.ThresholdSelector`
+    with its defaults (threshold 0.3 V: ON at the 0.4 V read voltage, OFF at
+    V/2 and V/3).
+    """
+    from circuitsim.netlists.crossbar import SinhSelector, ThresholdSelector
+
+    if cell == "linear":
+        return None
+    if cell == "selector":
+        if not (v_s > 0 and math.isfinite(v_s)):
+            raise ValueError(f"v_s must be finite and > 0 V, got {v_s!r}")
+        return SinhSelector(v_s=v_s)
+    if cell == "threshold":
+        return ThresholdSelector()
+    raise ValueError(f"unknown cell {cell!r}; choose one of {CELLS}")
+
+
+def read_spec(g: Any, scheme: str, v_read: float, selected: Tuple[int, int], r_wire: float = 1.0,
+              r_source: float = 1e-3, r_sense: float = 1e-3, cell: Any = None) -> Any:
+    """The read configuration as a biased :class:`~circuitsim.netlists.crossbar.CrossbarSpec`.
+
+    ``spec.biased(BiasScheme.cell(scheme, v_read, *selected))`` of the
+    default-topology array ``g`` with ``r_row = r_col = r_wire``: the selected
+    row at ``v_read``, the selected column's sense node at 0 V, the other lines
+    floating or at V/2, V/3 (:class:`~circuitsim.netlists.crossbar.BiasScheme`).
+    Both engines take it: :func:`~circuitsim.analysis.crossbar_solver.solve_crossbar`
+    and :func:`~circuitsim.netlists.crossbar.crossbar_netlist`.  Resistances
+    of exactly 0 are ideal (merged nodes in the fast solver, 0 V sources in the deck).
+    """
+    from circuitsim.netlists.crossbar import BiasScheme, CrossbarSpec
+
+    g = check_conductance(g)
+    spec = CrossbarSpec(g, np.zeros(g.shape[0]), r_row=r_wire, r_col=r_wire, r_source=r_source, r_sense=r_sense,
+                        cell=cell)
+    return spec.biased(BiasScheme.cell(_scheme(scheme).lower(), v_read, int(selected[0]), int(selected[1])))
+
+
+def read_currents(spec: Any, engine: Any = "fast") -> np.ndarray:
+    """Column currents (A, into each sense node; 0 for a floating column) of a read configuration.
+
+    ``engine``: ``"fast"`` (:func:`~circuitsim.analysis.crossbar_solver.solve_crossbar`)
+    or an ngspice engine object (the deck of
+    :func:`~circuitsim.netlists.crossbar.crossbar_netlist`, with
+    :func:`spice_options` for nonlinear cells).
+    """
+    if isinstance(engine, str):
+        from circuitsim.analysis.crossbar_solver import solve_crossbar
+
+        return solve_crossbar(spec, keep_voltages=False).column_currents
+    from circuitsim.netlists.crossbar import column_currents, crossbar_netlist
+
+    return column_currents(engine.run(crossbar_netlist(spec, options=spice_options(spec.cell))), spec.shape[1])
 
 
 @dataclass
@@ -863,7 +609,9 @@ class ReadMargin:
     margin
         ``(i_lrs - i_hrs) / i_lrs``.
     ideal_margin
-        The margin of the isolated cell, ``1 - r_on / r_off``.
+        The margin of the isolated cell read at ``v_read``: ``1 - r_on / r_off``
+        for the linear and ``selector`` cells, ``1 - I(v_read; 1/r_off) /
+        I(v_read; 1/r_on)`` for the ``threshold`` cell.
     """
 
     rows: int
@@ -890,15 +638,17 @@ def read_margin(M: int, N: int, scheme: str = "floating", cell: str = "linear", 
                 engine: Any = "auto") -> ReadMargin:
     """Read margin of a selected cell with every other cell at LRS (the worst case).
 
-    Definition: with the read biases of :func:`scheme_biases`, ``I_LRS`` and
-    ``I_HRS`` are the currents sensed at the selected column's virtual ground
-    when the selected cell is at ``r_on`` and at ``r_off`` (every other cell at
-    ``r_on``, which maximises the sneak and half-selected currents).  The
-    margin is the normalised difference ``(I_LRS - I_HRS) / I_LRS``: the
-    fraction of the sensed current that carries the bit.  An isolated cell with
-    ideal wires has ``1 - r_on/r_off``; sneak paths (floating), half-selected
-    cells on the selected column (V/2, V/3: ``(M-1)`` cells at V/2 or V/3 add
-    to both currents) and the IR drop lower it; 0 means unreadable.
+    Definition: with the read bias of :func:`read_spec` (the selected row at
+    ``v_read``, the selected column sensed at 0 V, the other lines by
+    ``scheme``), ``I_LRS`` and ``I_HRS`` are the currents sensed at the
+    selected column's virtual ground when the selected cell is at ``r_on`` and
+    at ``r_off`` (every other cell at ``r_on``, which maximises the sneak and
+    half-selected currents).  The margin is the normalised difference
+    ``(I_LRS - I_HRS) / I_LRS``: the fraction of the sensed current that
+    carries the bit.  An isolated cell with ideal wires has ``1 - r_on/r_off``;
+    sneak paths (floating), half-selected cells on the selected column (V/2,
+    V/3: ``(M-1)`` cells at V/2 or V/3 add to both currents) and the IR drop
+    lower it; 0 means unreadable.
 
     Parameters
     ----------
@@ -907,19 +657,23 @@ def read_margin(M: int, N: int, scheme: str = "floating", cell: str = "linear", 
     scheme
         ``"floating"``, ``"V/2"`` or ``"V/3"``.
     cell
-        ``"linear"`` (resistors ``r_on`` / ``r_off``) or ``"selector"``:
-        the law of :func:`solve_read`, ``I = G v_s sinh(V/v_s)``, with ``G``
+        ``"linear"`` (resistors ``r_on`` / ``r_off``); ``"selector"``: the
+        strongly nonlinear lumped cell ``I = G v_s sinh(V/v_s)``
+        (:class:`~circuitsim.netlists.crossbar.SinhSelector`), with ``G``
         chosen so that the cell passes ``v_read / R`` at ``v_read``, i.e.
-        ``I = (v_read / R) sinh(V/v_s) / sinh(v_read/v_s)``.
+        ``I = (v_read / R) sinh(V/v_s) / sinh(v_read/v_s)``; ``"threshold"``:
+        1S1R, a threshold switch in series with the memory element ``1/R``
+        (:class:`~circuitsim.netlists.crossbar.ThresholdSelector`, defaults).
     r_on, r_off
-        LRS and HRS resistance (ohm; for the selector, the chord resistance
-        ``v_read / I`` at the read voltage).
+        LRS and HRS resistance (ohm): for the selector, the chord resistance
+        ``v_read / I`` at the read voltage; for the threshold cell, the memory
+        element's resistance.
     v_read
         Read voltage on the selected row (V).
     r_wire
-        Resistance of every row and column wire segment (ohm).
+        Resistance of every row and column wire segment (ohm, >= 0; 0 = ideal).
     r_source, r_sense
-        Driver and sense / terminal resistance (ohm).
+        Driver and sense resistance (ohm, >= 0; 0 = ideal).
     v_s
         Selector voltage scale (V).
     selected
@@ -927,24 +681,26 @@ def read_margin(M: int, N: int, scheme: str = "floating", cell: str = "linear", 
         corner farthest from the row drivers (column 0) and from the sense
         amplifiers (row ``M-1``): the largest IR drop.
     engine
-        ``"fast"`` (:func:`solve_read`), ``"ngspice"``, an engine object, or
-        ``"auto"``: ``"fast"`` for linear cells, ngspice for the selector.
+        ``"fast"`` (:func:`~circuitsim.analysis.crossbar_solver.solve_crossbar`),
+        ``"ngspice"`` (a new batch engine), an engine object, or ``"auto"``
+        (the fast solver).  Both engines solve the same biased spec.
     """
     if M < 1 or N < 1:
         raise ValueError(f"the array needs at least one row and one column, got {M} x {N}")
     if not (0 < r_on < r_off and math.isfinite(r_off)):
         raise ValueError(f"need 0 < r_on < r_off (ohm), got r_on={r_on!r}, r_off={r_off!r}")
-    _cell_law(cell, v_s)
+    cell_obj = read_cell(cell, v_s)
     key = _scheme(scheme)
     sel = (0, N - 1) if selected is None else (int(selected[0]), int(selected[1]))
     if not (0 <= sel[0] < M and 0 <= sel[1] < N):
         raise ValueError(f"selected cell {sel} is outside the {M} x {N} array")
-    rb, cb = scheme_biases(M, N, key, v_read, sel)
+    resist = {name: _resistance(name, value) for name, value in
+              (("r_wire", r_wire), ("r_source", r_source), ("r_sense", r_sense))}
     if isinstance(engine, str):
         if engine not in ("auto", "fast", "ngspice"):
             raise ValueError(f"unknown engine {engine!r}; choose 'auto', 'fast' or 'ngspice'")
-        name = engine if engine != "auto" else ("fast" if cell == "linear" else "ngspice")
-        spice = None
+        name = "ngspice" if engine == "ngspice" else "fast"
+        spice: Any = "fast"
         if name == "ngspice":
             from circuitsim.spice import BatchEngine
 
@@ -953,23 +709,27 @@ def read_margin(M: int, N: int, scheme: str = "floating", cell: str = "linear", 
         name, spice = "ngspice", engine
     # the selector's G is its small-signal conductance at 0 V: scale it so that the cell passes v_read / R at
     # v_read (r_on and r_off are chord resistances at the read voltage, as a datasheet gives them)
-    to_g = 1.0 if cell == "linear" else v_read / (v_s * math.sinh(v_read / v_s))
+    to_g = v_read / (v_s * math.sinh(v_read / v_s)) if cell == "selector" else 1.0
     currents = []
     for r_sel in (r_on, r_off):
         g = np.full((M, N), to_g / r_on)
         g[sel] = to_g / r_sel
-        if name == "fast":
-            i_col = solve_read(g, rb, cb, r_wire, r_wire, r_source, r_sense, cell, v_s).column_currents
-        else:
-            i_col = _read_ngspice(spice, g, rb, cb, r_wire, r_wire, r_source, r_sense, cell, v_s)
-        currents.append(float(i_col[sel[1]]))
+        spec = read_spec(g, key, v_read, sel, cell=cell_obj, **resist)
+        currents.append(float(read_currents(spec, spice)[sel[1]]))
     i_lrs, i_hrs = currents
+    if cell == "threshold":
+        i_iso = cell_obj.current(np.array([v_read, v_read]), np.array([1.0 / r_on, 1.0 / r_off]))[0]
+        ideal = 1.0 - float(i_iso[1] / i_iso[0])
+    else:
+        ideal = 1.0 - r_on / r_off
     params = {"r_on_ohm": r_on, "r_off_ohm": r_off, "v_read_V": v_read, "r_wire_ohm": r_wire,
               "r_source_ohm": r_source, "r_sense_ohm": r_sense}
     if cell == "selector":
         params["v_s_V"] = v_s
+    if cell == "threshold":
+        params.update({f"{k}": getattr(cell_obj, k) for k in ("v_th", "width", "g_on", "g_off")})
     return ReadMargin(rows=M, cols=N, scheme=key, cell=cell, selected=sel, i_lrs=i_lrs, i_hrs=i_hrs,
-                      margin=(i_lrs - i_hrs) / i_lrs, ideal_margin=1.0 - r_on / r_off, params=params, engine=name)
+                      margin=(i_lrs - i_hrs) / i_lrs, ideal_margin=ideal, params=params, engine=name)
 
 
 def read_margin_table(sizes: Sequence[int] = (2, 4, 8, 16, 32, 64, 128), schemes: Sequence[str] = SCHEMES,

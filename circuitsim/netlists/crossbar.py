@@ -76,6 +76,7 @@ __all__ = [
     "node_voltages",
     "SinhMemristor",
     "SinhSelector",
+    "ThresholdSelector",
     "tia_outputs",
 ]
 
@@ -380,18 +381,18 @@ class LineSources:
 
 
 def _line_resistance(name: str, value: Any, size: int) -> Union[float, np.ndarray]:
-    """A scalar (kept a float) or one value per line; each > 0, numpy.inf = floating."""
+    """A scalar (kept a float) or one value per line; each >= 0 (0 = ideal), numpy.inf = floating."""
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 0:
-        if not (float(arr) > 0):          # also NaN
-            raise ValueError(f"{name} must be > 0 ohm (numpy.inf leaves the lines floating), got {value!r}")
+        if not (float(arr) >= 0):          # also NaN
+            raise ValueError(f"{name} must be >= 0 ohm (numpy.inf leaves the lines floating), got {value!r}")
         return float(arr)
     if arr.shape != (size,):
         raise ValueError(f"{name} must be one value or one per line: shape ({size},), got {arr.shape}")
-    bad = ~(arr > 0)
+    bad = ~(arr >= 0)
     if bad.any():
         k = int(np.argmax(bad))
-        raise ValueError(f"{name}[{k}] must be > 0 ohm (numpy.inf leaves the line floating), got {arr[k]!r}")
+        raise ValueError(f"{name}[{k}] must be >= 0 ohm (numpy.inf leaves the line floating), got {arr[k]!r}")
     return arr
 
 
@@ -409,10 +410,12 @@ class CrossbarSpec:
     voltages
         Driver voltage per row (V), shape (rows,).
     r_row, r_col
-        Wire resistance of each row / column segment (ohm, finite, > 0).
+        Wire resistance of each row / column segment (ohm, finite, >= 0).
     r_source, r_sense
-        Driver and sense resistance (ohm, > 0): one value, or one per row / per
-        column; ``numpy.inf`` leaves the line floating.
+        Driver and sense resistance (ohm, >= 0): one value, or one per row / per
+        column; ``numpy.inf`` leaves the line floating.  Exactly 0 is an ideal
+        element: the deck writes it as a 0 V source (``V`` before the
+        resistor's name, e.g. ``VRrow0_1``), the fast solver merges its nodes.
     column_voltages
         Voltage of each column's sense node (V), shape (columns,); ``None`` is 0 V.
     drive
@@ -457,8 +460,8 @@ class CrossbarSpec:
             raise ValueError("voltages must be finite")
         for name in ("r_row", "r_col"):
             value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be finite and > 0 ohm, got {value!r}")
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be finite and >= 0 ohm, got {value!r}")
         r_source = _line_resistance("r_source", self.r_source, m)
         r_sense = _line_resistance("r_sense", self.r_sense, n)
         if np.all(np.isinf(r_source)) and np.all(np.isinf(r_sense)):
@@ -613,6 +616,114 @@ class SinhMemristor(_NonlinearCell):
         return (g / self.alpha)[:, :, None]
 
 
+@dataclass(frozen=True)
+class ThresholdSelector(_NonlinearCell):
+    """1S1R with a threshold-type selector: a volatile threshold switch in series with the memory element.
+
+    The memory element is the linear conductance ``G`` (the spec's
+    conductance) from the row node to an internal node ``m<i>_<j>``; the
+    selector, from ``m<i>_<j>`` to the column node, is the quasi-static
+    (DC) form of a volatile threshold switch: a conductance that goes from
+    ``g_off`` below the threshold ``|u| < v_th`` to ``g_on`` above it over a
+    smooth transition of width ``width``::
+
+        I_s(u) = u * (g_off + (g_on - g_off) * (S((u - v_th)/width) + S((-u - v_th)/width)))
+
+    with ``S`` the logistic function ``1 / (1 + exp(-x))``.  ``I_s`` is odd,
+    smooth and strictly increasing (``d(u * s(u))/du = s + u s' > 0`` since
+    ``s`` is even and grows with ``|u|``), so the series cell has a unique
+    operating point.  The quasi-static form has no hysteresis and no
+    snapback: the hold voltage equals ``v_th`` and the switch relaxes
+    instantly (a read is much slower than its ON / OFF dynamics or, for a
+    DC read, the selector is either held ON or OFF for the whole read).
+
+    Deck: ``Rg<i>_<j> r<i>_<j> m<i>_<j> 1/G`` and
+    ``Bg<i>_<j> m<i>_<j> c<i>_<j> I=...``.  Fast solver: the internal node is
+    eliminated per cell (a safeguarded scalar Newton / bisection for the
+    selector voltage ``u`` with ``G (V - u) = I_s(u)``, vectorised over the
+    cells), so the cell is a two-terminal ``I(V)`` with
+    ``dI/dV = G I_s'(u) / (G + I_s'(u))`` for the outer Newton.
+
+    Defaults: threshold 0.3 V (a 0.4 V read turns the selected cell ON,
+    V/2 = 0.2 V and V/3 leave the others OFF), 5 mV transition, ON 1e-2 S
+    (100 ohm, negligible against a memory element of 10 kOhm ... 1 MOhm), OFF
+    1e-9 S (1 GOhm).
+    """
+
+    v_th: float = 0.3
+    width: float = 0.005
+    g_on: float = 1e-2
+    g_off: float = 1e-9
+
+    def __post_init__(self) -> None:
+        for name in ("v_th", "width", "g_on", "g_off"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"ThresholdSelector {name} must be finite and > 0, got {value!r}")
+        if not self.g_off < self.g_on:
+            raise ValueError(f"ThresholdSelector needs g_off < g_on, got g_off={self.g_off!r}, g_on={self.g_on!r}")
+
+    @property
+    def max_step(self) -> float:
+        return 5.0 * self.width
+
+    def selector(self, u: Any) -> Tuple[np.ndarray, np.ndarray]:
+        """The selector alone: current (A) and dI/du (S) at selector voltages ``u`` (V)."""
+        from scipy.special import expit
+
+        u = np.asarray(u, dtype=float)
+        w = self.width
+        sa, sb = expit((u - self.v_th) / w), expit((-u - self.v_th) / w)
+        span = self.g_on - self.g_off
+        gs = self.g_off + span * (sa + sb)
+        ds = span * (sa * (1.0 - sa) - sb * (1.0 - sb)) / w
+        return u * gs, gs + u * ds
+
+    def split(self, v: Any, g: Any) -> np.ndarray:
+        """Selector voltage ``u`` (V) of cells at voltage ``v`` with memory conductance ``g``: the root of
+        ``g (v - u) = I_s(u)`` in ``[min(0, v), max(0, v)]`` (Newton, bisection when a step leaves the bracket)."""
+        v = np.asarray(v, dtype=float)
+        g = np.broadcast_to(np.asarray(g, dtype=float), v.shape)
+        lo, hi = np.minimum(v, 0.0), np.maximum(v, 0.0)
+        u = v * (g / (g + self.g_off))                     # the OFF solution (exact below the threshold)
+        tol = 4 * np.finfo(float).eps * np.abs(v)
+        for _ in range(200):
+            i_s, di_s = self.selector(u)
+            h = g * (v - u) - i_s                          # decreasing in u
+            lo = np.where(h > 0, u, lo)
+            hi = np.where(h < 0, u, hi)
+            new = u + h / (g + di_s)
+            out = ~((new > lo) & (new < hi)) & (h != 0)
+            new = np.where(out, 0.5 * (lo + hi), new)
+            done = np.abs(new - u) <= tol
+            u = new
+            if np.all(done):
+                break
+        else:  # pragma: no cover - the bracket halves at least every other step
+            raise RuntimeError("ThresholdSelector: the selector voltage did not converge")
+        return u
+
+    def current(self, v: np.ndarray, g: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        v = np.asarray(v, dtype=float)
+        g = np.broadcast_to(np.asarray(g, dtype=float), v.shape)
+        u = self.split(v, g)
+        i_s, di_s = self.selector(u)
+        # the better-conditioned of the two equal currents: the selector's when it is the larger resistance
+        i = np.where(di_s < g, i_s, g * (v - u))
+        return i, g * di_s / (g + di_s)
+
+    def _selector_expression(self, vexpr: str) -> str:
+        w, span = self.width, self.g_on - self.g_off
+        return (f"{vexpr}*({self.g_off:.15g}+{span:.15g}*(1/(1+exp(({self.v_th:.15g}-{vexpr})/{w:.15g}))"
+                f"+1/(1+exp(({vexpr}+{self.v_th:.15g})/{w:.15g}))))")
+
+    def lines(self, m: int, n: int, conductance: np.ndarray) -> List[str]:
+        template = "\n".join(f"Rg\x00_{j} r\x00_{j} m\x00_{j} %.15g\n"
+                             f"Bg\x00_{j} m\x00_{j} c\x00_{j} I="
+                             + self._selector_expression(f"V(m\x00_{j},c\x00_{j})") for j in range(n))
+        return _rows_block(m, template, (1.0 / conductance).tolist())
+
+
 class CatalogueCell:
     """Any compact model of the device catalogue as the cell, its state per cell from an array.
 
@@ -763,22 +874,57 @@ class CatalogueCell:
         return self._static(np.zeros(shape).ravel())[1].reshape(shape)
 
 
+#: ngspice's default GMIN (S): the conductance its junction models add in parallel (``.options gmin``)
+NGSPICE_GMIN = 1e-12
+#: level-1 model parameters the fast solver reproduces (any other parameter on the card: generator only)
+_MOS1_SOLVABLE = {"level", "vto", "kp", "lambda", "ld", "is"}
+
+
+def _model_parameters(card: str) -> Dict[str, str]:
+    """``{name: value text}`` of a ``.model NAME TYPE (k=v ...)`` card (lower-case names)."""
+    body = card.split(None, 3)[3] if len(card.split(None, 3)) > 3 else ""
+    body = body.replace("(", " ").replace(")", " ").replace(",", " ")
+    body = " ".join(body.split()).replace(" = ", "=").replace(" =", "=").replace("= ", "=")
+    out = {}
+    for item in body.split():
+        if "=" in item:
+            k, v = item.split("=", 1)
+            out[k.strip().lower()] = v.strip()
+    return out
+
+
 @dataclass(frozen=True)
 class OneTransistorOneResistor:
     """1T1R cells: the resistor ``1/G`` from the row node to an internal node ``m<i>_<j>``, an NMOS
     (drain ``m<i>_<j>``, gate the word line ``w<i>`` of its row, source the column node, bulk 0) to
-    the column node.  Generator only.
+    the column node.
 
     ``gate_voltages`` (one per row, V) drive the word lines (``Vwl<i> w<i> 0``);
     ``model`` is the text of the ``.model`` card (default a level-1 NMOS,
     which ngspice ships); ``w`` and ``l`` (m) are the transistor size.
+
+    Fast solver (:attr:`solvable` for an NMOS level-1 card with at most
+    ``vto kp lambda ld is``): ngspice's level-1 (Shichman-Hodges) equations
+    at its default temperature (27 C = TNOM) and options, as in
+    ``mos1load.c``: ``beta = kp W / (L - 2 LD)``; with ``vgst = vgs - vto``
+    (``gamma = 0``: no body effect), cutoff ``I = 0`` for ``vgst <= 0``,
+    saturation ``beta (1 + lambda vds) vgst^2 / 2`` for ``vgst <= vds``,
+    linear ``beta (1 + lambda vds) vds (vgst - vds/2)``; for ``vds < 0``
+    drain and source swap (``vgd`` in place of ``vgs``).  The bulk-drain and
+    bulk-source junctions (bulk at 0 V) are ngspice's: ``IS (exp(vb/vt) - 1) +
+    GMIN vb`` above ``-3 vt`` and ``GMIN vb - IS`` below (``IS = 1e-14`` A,
+    ``GMIN = 1e-12`` S, ``vt = k T / q``), so the small leakage of each
+    transistor to the bulk is in the solution too.  The internal node is
+    eliminated per cell by a scalar Newton / bisection (``G (V_r - V_m) =
+    I_drain(V_m, V_c)``), which leaves a three-terminal cell (row, column,
+    ground) with a non-symmetric Jacobian.
     """
 
     gate_voltages: Any = 1.8
     w: float = 1e-6
     l: float = 1e-7
     model: str = ".model nmos1t1r nmos (level=1 vto=0.5 kp=2e-4 lambda=0.02)"
-    solvable = False
+    max_step = 0.2
 
     def check(self, m: int, n: int) -> None:
         gv = np.broadcast_to(np.asarray(self.gate_voltages, dtype=float), (m,))
@@ -795,6 +941,126 @@ class OneTransistorOneResistor:
     def model_name(self) -> str:
         return self.model.split()[1]
 
+    # -- the fast solver's level-1 model ---------------------------------------------------------------
+    def _mos1(self) -> Optional[Dict[str, float]]:
+        """The level-1 parameters, or ``None`` when the card is not one the fast solver reproduces."""
+        parts = self.model.split()
+        if len(parts) < 3 or parts[2].lower().split("(")[0] != "nmos":
+            return None
+        raw = _model_parameters(self.model)
+        if set(raw) - _MOS1_SOLVABLE:
+            return None
+        try:
+            p = {k: _spice_float(v) for k, v in raw.items()}
+        except ValueError:
+            return None
+        if int(p.get("level", 1)) != 1:
+            return None
+        out = {"vto": p.get("vto", 0.0), "kp": p.get("kp", 2e-5), "lambda": p.get("lambda", 0.0),
+               "ld": p.get("ld", 0.0), "is": p.get("is", 1e-14)}
+        if not self.l - 2 * out["ld"] > 0:
+            return None
+        return out
+
+    @property
+    def solvable(self) -> bool:
+        """Whether the fast solver reproduces the card (NMOS level 1 with vto, kp, lambda, ld, is)."""
+        return self._mos1() is not None
+
+    def _gates(self, size: int) -> np.ndarray:
+        gv = np.asarray(self.gate_voltages, dtype=float)
+        if gv.ndim == 0:
+            return np.full(size, float(gv))
+        n = size // gv.size
+        return np.repeat(gv, n)
+
+    @staticmethod
+    def _junction(vb: np.ndarray, i_s: float, vt: float) -> Tuple[np.ndarray, np.ndarray]:
+        """ngspice's bulk junction: current bulk -> terminal (A) and its conductance, at ``vb`` = V(bulk) - V(terminal)."""
+        with np.errstate(over="ignore"):
+            e = np.exp(np.minimum(vb / vt, _MAX_EXP_ARG))
+        rev = vb <= -3 * vt
+        i = np.where(rev, NGSPICE_GMIN * vb - i_s, i_s * (e - 1.0) + NGSPICE_GMIN * vb)
+        gj = np.where(rev, NGSPICE_GMIN, i_s * e / vt + NGSPICE_GMIN)
+        return i, gj
+
+    def _channel(self, p: Dict[str, float], vd: np.ndarray, vg: np.ndarray, vs: np.ndarray):
+        """Channel current drain -> source (A) and its partials d/dvd, d/dvs at fixed gate (level 1)."""
+        beta = p["kp"] * self.w / (self.l - 2 * p["ld"])
+        lam = p["lambda"]
+        vds = vd - vs
+        mode = np.where(vds >= 0, 1.0, -1.0)
+        vgs_eff = np.where(mode > 0, vg - vs, vg - vd)     # vgs, or vgd in inverse mode
+        x = vds * mode                                     # >= 0
+        vgst = vgs_eff - p["vto"]
+        betap = beta * (1 + lam * x)
+        sat = vgst <= x
+        on = vgst > 0
+        cd = np.where(sat, betap * vgst * vgst * 0.5, betap * x * (vgst - 0.5 * x))
+        gm = np.where(sat, betap * vgst, betap * x)
+        gds = np.where(sat, lam * beta * vgst * vgst * 0.5, betap * (vgst - x) + lam * beta * x * (vgst - 0.5 * x))
+        cd, gm, gds = (np.where(on, a, 0.0) for a in (cd, gm, gds))
+        # normal mode: I = cd(vgs, vds): dI/dvd = gds, dI/dvs = -(gm + gds)
+        # inverse mode: I = -cd(vgd, -vds): dI/dvd = gm + gds, dI/dvs = -gds
+        i = mode * cd
+        d_vd = np.where(mode > 0, gds, gm + gds)
+        d_vs = np.where(mode > 0, -(gm + gds), -gds)
+        return i, d_vd, d_vs
+
+    def terminal_currents(self, vr: Any, vc: Any, g: Any):
+        """The cell seen from its row and column nodes (internal node eliminated).
+
+        Returns ``(i_r, i_c, di_r/dvr, di_r/dvc, di_c/dvr, di_c/dvc)``: ``i_r``
+        the current from the row node into the cell (through ``1/G``), ``i_c``
+        the current from the cell into the column node (channel plus the
+        source junction); they differ by the junction currents to the bulk.
+        Cells in row-major order (``g`` the conductances, same length).
+        """
+        p = self._mos1()
+        if p is None:
+            raise ValueError(f"the fast solver reproduces only level-1 NMOS cards with {sorted(_MOS1_SOLVABLE)}; "
+                             f"got {self.model!r} (generator only)")
+        vr = np.asarray(vr, dtype=float)
+        vc = np.asarray(vc, dtype=float)
+        g = np.broadcast_to(np.asarray(g, dtype=float), vr.shape)
+        vg = self._gates(vr.size).reshape(vr.shape)
+        vt = _VT
+        # the drain node m: G (vr - vm) = I_ch(vm) - I_bd(vm)  (I_bd: bulk -> drain), bracketed by [lo, hi]
+        lo = np.minimum(np.minimum(vr, vc), 0.0)
+        hi = np.maximum(np.maximum(vr, vc), 0.0)
+        vm = vr.copy()
+        tol = 4 * np.finfo(float).eps * np.maximum(np.abs(hi), np.abs(lo))
+        for _ in range(300):
+            ich, a_d, _ = self._channel(p, vm, vg, vc)
+            ibd, gbd = self._junction(-vm, p["is"], vt)
+            h = g * (vr - vm) - (ich - ibd)                   # decreasing in vm
+            lo = np.where(h > 0, vm, lo)
+            hi = np.where(h < 0, vm, hi)
+            new = vm + h / (g + a_d + gbd)
+            out = ~((new > lo) & (new < hi)) & (h != 0)
+            new = np.where(out, 0.5 * (lo + hi), new)
+            done = np.abs(new - vm) <= tol
+            vm = new
+            if np.all(done):
+                break
+        else:  # pragma: no cover
+            raise RuntimeError("1T1R: the internal node did not converge")
+        ich, p_m, q_c = self._channel(p, vm, vg, vc)
+        ibd, gbd = self._junction(-vm, p["is"], vt)
+        ibs, gbs = self._junction(-vc, p["is"], vt)
+        a = p_m + gbd                                         # d(I_ch - I_bd)/dvm
+        den = g + a
+        i_r = g * (vr - vm)
+        i_c = ich + ibs
+        drr = g * a / den
+        drc = g * q_c / den
+        dcr = p_m * g / den
+        dcc = -p_m * q_c / den + q_c - gbs
+        return i_r, i_c, drr, drc, dcr, dcc
+
+    def current(self, v: Any, g: Any = None):
+        raise ValueError("a 1T1R cell is three-terminal (gate and bulk): use terminal_currents(vr, vc, g)")
+
     def definitions(self) -> List[str]:
         return [self.model]
 
@@ -805,6 +1071,24 @@ class OneTransistorOneResistor:
         template = "\n".join(f"Rg\x00_{j} r\x00_{j} m\x00_{j} %.15g\n"
                              f"Mg\x00_{j} m\x00_{j} w\x00 c\x00_{j} 0 {self.model_name} {size}" for j in range(n))
         return out + _rows_block(m, template, (1.0 / conductance).tolist())
+
+
+#: ngspice's thermal voltage at 27 C (CONSTKoverQ * (27 + CONSTCtoK), const.h), and its exponent limit
+_VT = 1.38064852e-23 / 1.6021766208e-19 * (27.0 + 273.15)
+_MAX_EXP_ARG = 709.0
+_SCALE = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3, "u": 1e-6, "n": 1e-9,
+          "p": 1e-12, "f": 1e-15}
+
+
+def _spice_float(text: str) -> float:
+    """A SPICE number (``2e-4``, ``0.5``, ``10u``, ``1meg``): float, ``ValueError`` otherwise."""
+    t = text.strip().lower()
+    import re
+
+    match = re.fullmatch(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpf])?[a-z]*", t)
+    if not match:
+        raise ValueError(f"not a SPICE number: {text!r}")
+    return float(match.group(1)) * (_SCALE[match.group(2)] if match.group(2) else 1.0)
 
 
 # --------------------------------------------------------------------------- text
@@ -829,6 +1113,16 @@ def _rows_block(m: int, template: str, values: Optional[List[list]] = None, star
 
 def _per_line(value: Union[float, np.ndarray], size: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), (size,))
+
+
+def _r(ohms: float) -> str:
+    """Prefix of a resistor's element name: ``"V"`` for an ideal (0 ohm) one, written as a 0 V source."""
+    return "V" if ohms == 0 else ""
+
+
+def _ohms(ohms: float) -> str:
+    """A resistor's value, or ``0`` (volts) for an ideal one written as a 0 V source."""
+    return "0" if ohms == 0 else spice_number(ohms)
 
 
 def linear_cell_lines(m: int, n: int, conductance: np.ndarray) -> List[str]:
@@ -866,16 +1160,19 @@ def crossbar_netlist(spec: CrossbarSpec, title: Optional[str] = None, analysis: 
     r_sense = _per_line(spec.r_sense, n)
     driven = np.flatnonzero(np.isfinite(r_source)).tolist()
     sensed = np.flatnonzero(np.isfinite(r_sense)).tolist()
-    src_text = {i: spice_number(r_source[i]) for i in driven}
-    sns_text = {j: spice_number(r_sense[j]) for j in sensed}
+    if spec.drive == "both" and spec.r_row == 0 and n > 1 and np.any(r_source[driven] == 0):
+        raise ValueError("drive='both' with ideal row wires (r_row = 0) and an ideal driver (r_source = 0) is a "
+                         "loop of voltage sources in the deck: make r_row or r_source positive")
+    src_text = {i: _ohms(r_source[i]) for i in driven}
+    sns_text = {j: _ohms(r_sense[j]) for j in sensed}
     out = [title or f"{'passive ' if spec.cell is None else ''}crossbar {m}x{n}: r_row={spice_number(spec.r_row)} "
            f"r_col={spice_number(spec.r_col)}"]
     # drivers and source resistors
     volts = ["%.15g" % v for v in spec.voltages.tolist()] if spec.sources is None else spec.sources.rows
     out += [f"Vin{i} in{i} 0 {volts[i]}" for i in driven]
-    out += [f"Rsrc{i} in{i} r{i}_0 {src_text[i]}" for i in driven]
+    out += [f"{_r(r_source[i])}Rsrc{i} in{i} r{i}_0 {src_text[i]}" for i in driven]
     if spec.drive == "both":
-        out += [f"Rsrcb{i} in{i} r{i}_{n - 1} {src_text[i]}" for i in driven]
+        out += [f"{_r(r_source[i])}Rsrcb{i} in{i} r{i}_{n - 1} {src_text[i]}" for i in driven]
     # definitions (subckts, models) and the cells
     if spec.cell is None:
         out += linear_cell_lines(m, n, spec.conductance)
@@ -884,21 +1181,21 @@ def crossbar_netlist(spec: CrossbarSpec, title: Optional[str] = None, analysis: 
         out += spec.cell.lines(m, n, spec.conductance)
     # row and column wire segments
     if n > 1:
-        r_row = spice_number(spec.r_row)
-        out += _rows_block(m, "\n".join(f"Rrow\x00_{j} r\x00_{j} r\x00_{j + 1} {r_row}" for j in range(n - 1)))
+        r_row, v = _ohms(spec.r_row), _r(spec.r_row)
+        out += _rows_block(m, "\n".join(f"{v}Rrow\x00_{j} r\x00_{j} r\x00_{j + 1} {r_row}" for j in range(n - 1)))
     if m > 1:
-        r_col = spice_number(spec.r_col)
-        out += _rows_block(m - 1, "\n".join(f"Rcol\x00_{j} c\x00_{j} c\x01_{j} {r_col}" for j in range(n)))
+        r_col, v = _ohms(spec.r_col), _r(spec.r_col)
+        out += _rows_block(m - 1, "\n".join(f"{v}Rcol\x00_{j} c\x00_{j} c\x01_{j} {r_col}" for j in range(n)))
     # senses: R_sense to a node held at the column's voltage (0 V: the virtual ground), or to a TIA
     u = spec.sense_voltages.tolist()
     if spec.tia is None:
         column_text = (["0" if u[j] == 0 else "%.15g" % u[j] for j in range(n)] if spec.sources is None
                        else spec.sources.columns)
-        out += [f"Rsense{j} c{m - 1}_{j} s{j} {sns_text[j]}" for j in sensed]
+        out += [f"{_r(r_sense[j])}Rsense{j} c{m - 1}_{j} s{j} {sns_text[j]}" for j in sensed]
         out += [f"Vs{j} s{j} 0 {column_text[j]}" for j in sensed]
     else:
         gain, r_f = spice_number(spec.tia.gain), spice_number(spec.tia.r_f)
-        out += [f"Rsense{j} c{m - 1}_{j} x{j} {sns_text[j]}" for j in sensed]
+        out += [f"{_r(r_sense[j])}Rsense{j} c{m - 1}_{j} x{j} {sns_text[j]}" for j in sensed]
         out += [f"Vs{j} x{j} s{j} 0" for j in sensed]
         out += [f"Rf{j} o{j} s{j} {r_f}" for j in sensed]
         for j in sensed:

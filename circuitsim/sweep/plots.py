@@ -30,9 +30,9 @@ def _numeric(values: np.ndarray) -> bool:
     return values.dtype.kind in "iuf" and values.size > 1
 
 
-def _spans_decades(values: np.ndarray) -> bool:
+def _spans_decades(values: np.ndarray, ratio: float = 10.0) -> bool:
     values = values[np.isfinite(values)]
-    return values.size > 1 and bool(np.all(values > 0)) and values.max() / values.min() >= 10
+    return values.size > 1 and bool(np.all(values > 0)) and values.max() / values.min() >= ratio
 
 
 def plot_variable(ds: Any, name: str, path: Union[str, Path]) -> Optional[Path]:
@@ -70,8 +70,8 @@ def plot_variable(ds: Any, name: str, path: Union[str, Path]) -> Optional[Path]:
                 ax.fill_between(xs, lo.values, hi.values, alpha=0.2)
         ax.set_xlabel(x)
         ax.set_ylabel(name)
-        if _spans_decades(ds[x].values.astype(float)):
-            ax.set_xscale("log")
+        if _spans_decades(ds[x].values.astype(float), ratio=4.0):
+            ax.set_xscale("log", base=2 if np.all(np.log2(ds[x].values) % 1 == 0) else 10)
         if _spans_decades(var.values.ravel()):
             ax.set_yscale("log")
         if line_dim:

@@ -91,7 +91,8 @@ class RestartCoupling:
         circuit = self.circuit
         sources: LineSources = program.sources()
         extra_text = {name: pwl_text(w) for name, w in (extra or {}).items()}
-        deck = circuit.deck(states, sources, extra_text, program.duration, step=program.rise)
+        deck = circuit.deck(states, sources, extra_text, program.duration,
+                            step=min(circuit.max_step or program.duration / 100, program.duration / 100))
         start = time.perf_counter()
         result = self.engine.run(deck, timeout=self.timeout)
         seconds = time.perf_counter() - start

@@ -33,8 +33,9 @@ REPORT = "report.json"
 
 def _experiments() -> Dict[str, Any]:
     from circuitsim.cosim.perceptron import PerceptronExperiment
+    from circuitsim.cosim.stdp import StdpCorrelationExperiment
 
-    return {cls.kind: cls for cls in (PerceptronExperiment,)}
+    return {cls.kind: cls for cls in (PerceptronExperiment, StdpCorrelationExperiment)}
 
 
 #: experiment kind -> class (filled on first use)

@@ -41,6 +41,10 @@ class Phase:
         ``"read"``, ``"write"`` or ``"idle"`` (what the phase is for; a label for readouts).
     selected
         For a write: boolean (M, N) mask of the selected cells, else ``None``.
+    rise
+        Transition time (s) into this phase; ``None``: the program's ``rise``.
+        Slow inputs (spikes of a millisecond) take a longer rise than write
+        pulses, so ngspice does not cut its time step to the pulses' edges.
     """
 
     rows: np.ndarray
@@ -48,6 +52,7 @@ class Phase:
     duration: float
     kind: str = "read"
     selected: Optional[np.ndarray] = None
+    rise: Optional[float] = None
 
     def __post_init__(self) -> None:
         rows = np.atleast_1d(np.asarray(self.rows, dtype=float))
@@ -58,6 +63,8 @@ class Phase:
             raise ValueError("phase voltages must be finite")
         if not (np.isfinite(self.duration) and self.duration > 0):
             raise ValueError(f"phase duration must be finite and > 0 s, got {self.duration!r}")
+        if self.rise is not None and not (np.isfinite(self.rise) and self.rise > 0):
+            raise ValueError(f"phase rise must be finite and > 0 s, got {self.rise!r}")
         if self.kind not in ("read", "write", "idle"):
             raise ValueError(f"phase kind must be 'read', 'write' or 'idle', got {self.kind!r}")
         object.__setattr__(self, "rows", rows)
@@ -120,8 +127,13 @@ class LineProgram:
         if phase.rows.shape != (m,) or phase.columns.shape != (n,):
             raise ValueError(f"phase has {phase.rows.shape[0]} rows and {phase.columns.shape[0]} columns; "
                              f"the array is {m} x {n}")
-        if phase.duration <= 2 * self.rise:
-            raise ValueError(f"phase duration {phase.duration!r} s must exceed twice the rise time {self.rise!r} s")
+        rise = self.rise_of(phase)
+        if phase.duration <= 2 * rise:
+            raise ValueError(f"phase duration {phase.duration!r} s must exceed twice the rise time {rise!r} s")
+
+    def rise_of(self, phase: Phase) -> float:
+        """The rise time (s) into ``phase``."""
+        return self.rise if phase.rise is None else phase.rise
 
     def add(self, phase: Phase) -> "LineProgram":
         """Append a phase; returns ``self``."""
@@ -149,13 +161,14 @@ class LineProgram:
     def sample_times(self, kind: str = "read", at: float = 0.5) -> np.ndarray:
         """Times (s) inside each phase of ``kind``: its settled part at fraction ``at`` (0 .. 1)."""
         starts = self.starts
-        return np.array([s + self.rise + at * (p.duration - self.rise)
+        return np.array([s + self.rise_of(p) + at * (p.duration - self.rise_of(p))
                          for s, p in zip(starts, self.phases) if p.kind == kind])
 
     def breakpoints(self) -> np.ndarray:
         """Every corner of the waveforms (s)."""
         starts = self.starts
-        corners = [np.concatenate([starts, starts + self.rise]), [self.duration - self.rise, self.duration]]
+        rises = np.array([self.rise_of(p) for p in self.phases])
+        corners = [np.concatenate([starts, starts + rises]), [self.duration - self.rise, self.duration]]
         return np.unique(np.concatenate(corners))
 
     # -- waveforms ------------------------------------------------------------------------------------------
@@ -171,7 +184,7 @@ class LineProgram:
             if start > 0:
                 times.append(start)
                 values.append(previous)
-            times.append(start + self.rise)
+            times.append(start + self.rise_of(phase))
             values.append(level)
             previous = level
         end = self.duration

@@ -17,7 +17,7 @@ from circuitsim.spice.errors import SimulationTimeoutError, SimulatorCrashError
 from circuitsim.spice.messages import diagnose
 from circuitsim.spice.rawfile import RawFileError, read_raw_results
 from circuitsim.spice.result import AnalysisResult, Result
-from circuitsim.spice.toolchain import require_ngspice
+from circuitsim.spice.toolchain import ngspice_environment, require_ngspice
 
 
 class BatchEngine(Engine):
@@ -63,6 +63,7 @@ class BatchEngine(Engine):
         command = [self._executable, "-b", "-r", str(raw), "-o", str(log), str(cir)]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, cwd=str(deck.base_dir or folder),
+                                   env=ngspice_environment(self._executable),
                                    start_new_session=True, preexec_fn=die_with_parent)
         # Load numpy (for the raw-file reader) while ngspice runs: waiting on the process releases the GIL.
         threading.Thread(target=importlib.import_module, args=("numpy",), daemon=True).start()

@@ -252,6 +252,11 @@ def worker_main(conn: Any, library_path: str) -> None:
         conn.send({"fatal": f"{type(exc).__name__}: {exc}"})
         return
     ng.lines = []
+    # Debian's spinit asks for 8 OpenMP threads; on small circuits and few cores they only contend.
+    from circuitsim.spice.toolchain import ngspice_threads
+
+    ng.command(f"set num_threads={ngspice_threads()}")
+    ng.lines = []
     conn.send({"ready": True, "pid": os.getpid()})
     while True:
         try:

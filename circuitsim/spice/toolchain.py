@@ -156,3 +156,53 @@ def require_library() -> str:
         raise NgspiceNotFoundError(f"the ngspice shared library (libngspice.so) was not found. {INSTALL_HINT} "
                                    "Or point NGSPICE_LIBRARY_PATH at it.")
     return library
+
+
+#: ngspice's OpenMP threads for device evaluation.  Debian's spinit sets 8, which on a
+#: two-core machine turns every device load into a futex storm (a 20-device OSDI transient:
+#: 3 to 60 s with 8 threads, 0.45 s with 1).  Override with CIRCUITSIM_NGSPICE_THREADS.
+def ngspice_threads() -> int:
+    value = os.environ.get("CIRCUITSIM_NGSPICE_THREADS", "1")
+    try:
+        return max(1, int(value))
+    except ValueError:
+        return 1
+
+
+def _system_spinit(executable: Optional[str]) -> Optional[Path]:
+    candidates = []
+    if os.environ.get("SPICE_SCRIPTS"):
+        candidates.append(Path(os.environ["SPICE_SCRIPTS"]) / "spinit")
+    if executable:
+        candidates.append(Path(executable).resolve().parents[1] / "share" / "ngspice" / "scripts" / "spinit")
+    candidates += [Path("/usr/share/ngspice/scripts/spinit"), Path("/usr/local/share/ngspice/scripts/spinit")]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+@functools.lru_cache(maxsize=None)
+def _spinit_folder(executable: Optional[str], threads: int) -> Optional[str]:
+    source = _system_spinit(executable)
+    if source is None:
+        return None
+    text = source.read_text(errors="replace")
+    text = re.sub(r"(?m)^\s*set\s+num_threads\s*=\s*\d+\s*$", "", text)
+    text += f"\n* circuitsim: OpenMP threads for device evaluation\nset num_threads={threads}\n"
+    folder = Path(tempfile.gettempdir()) / f"circuitsim-spinit-{os.getuid()}-{threads}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "spinit"
+    if not target.exists() or target.read_text() != text:
+        fd, tmp = tempfile.mkstemp(dir=folder)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    return str(folder)
+
+
+def ngspice_environment(executable: Optional[str] = None) -> dict:
+    """Environment for an ngspice process: ``SPICE_SCRIPTS`` pointing at a copy of the system's
+    ``spinit`` whose ``num_threads`` is :func:`ngspice_threads` (unchanged if no spinit is found)."""
+    env = dict(os.environ)
+    folder = _spinit_folder(executable, ngspice_threads())
+    if folder is not None:
+        env["SPICE_SCRIPTS"] = folder
+    return env

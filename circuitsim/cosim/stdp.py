@@ -1,0 +1,334 @@
+"""Temporal-correlation detection with STDP on memristive synapses (in the spirit of Boybat et al., Nat. Commun. 2018).
+
+One leaky integrate-and-fire neuron, as a circuit in SPICE, is fed by ``N``
+memristive synapses: an ``N x 1`` crossbar whose rows carry the presynaptic
+spikes (read-level voltage pulses, below the devices' switching threshold)
+and whose column's virtual ground collects the synaptic current.  The neuron:
+
+.. code-block:: text
+
+    Bsyn 0 mem I=gain*i(vs0)*V(en)      column current mirrored onto the membrane (only while en = 1)
+    Cmem mem 0 C    Rleak mem 0 tau_m/C  leaky integration
+    Sfire mem 0 mem 0 fire              switch with hysteresis: closes at V_th, opens at V_reset (fire + reset)
+
+A fraction of the inputs (default 10 %) share spikes of one "mother" Poisson
+train (each copied with probability ``correlation``) on top of independent
+spikes, so every input fires at the same mean rate.  After each window the
+neuron's spike times (threshold crossings of ``v(mem)``) and the input spike
+times go through pair-based STDP; the weight changes accumulate in float
+(mixed precision) and whole pulses are issued, which the next SPICE run
+applies through the array with a V/2 scheme while the neuron is disconnected
+(``en = 0``).  Correlated inputs tend to precede the neuron's spikes, so
+their synapses grow; the report gives the separation of the two groups' mean
+conductance in units of the uncorrelated group's standard deviation.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List
+
+import numpy as np
+
+from circuitsim.cosim.circuit import CrossbarCircuit
+from circuitsim.cosim.config import ConfigError, Section
+from circuitsim.cosim.rules import MixedPrecisionRule, PairSTDP
+from circuitsim.cosim.writes import WriteScheme, ideal_update, pulse_step, write_phases
+from circuitsim.netlists.crossbar import CatalogueCell
+from circuitsim.netlists.programming import LineProgram, Phase
+from circuitsim.numbers import spice_number
+
+__all__ = ["StdpCorrelationExperiment", "correlated_spike_trains", "threshold_crossings"]
+
+
+def correlated_spike_trains(rng: np.random.Generator, n: int, n_correlated: int, rate: float, correlation: float,
+                            duration: float, grid: float) -> List[np.ndarray]:
+    """Spike times (s) per input on a time grid: the first ``n_correlated`` share a mother train.
+
+    Every input fires at ``rate`` on average: a correlated input copies each
+    mother spike (rate ``rate``) with probability ``correlation`` and adds
+    independent spikes at ``(1 - correlation) * rate``.  Times are multiples of
+    ``grid`` in ``[grid, duration - 2 grid]``; one spike per grid slot at most.
+    """
+    slots = int(duration / grid) - 3
+    if slots < 1:
+        raise ValueError("the window is shorter than three grid steps")
+    p = rate * grid
+    mother = rng.random(slots) < p
+    trains = []
+    for k in range(n):
+        if k < n_correlated:
+            spikes = (mother & (rng.random(slots) < correlation)) | (rng.random(slots) < (1 - correlation) * p)
+        else:
+            spikes = rng.random(slots) < p
+        trains.append((np.flatnonzero(spikes) + 1) * grid)
+    return trains
+
+
+def threshold_crossings(t: np.ndarray, v: np.ndarray, level: float) -> np.ndarray:
+    """Times (s) where ``v`` crosses ``level`` upwards, linearly interpolated."""
+    above = v >= level
+    k = np.flatnonzero(~above[:-1] & above[1:])
+    frac = (level - v[k]) / (v[k + 1] - v[k])
+    return t[k] + frac * (t[k + 1] - t[k])
+
+
+class StdpCorrelationExperiment:
+    """The STDP correlation-detection experiment, configured from an experiment file's tables.
+
+    Tables and keys (defaults in brackets):
+
+    ``[experiment]`` ``steps`` [30], ``seed`` [1], ``update`` ["physical" | "abstract"].
+    ``[input]`` ``synapses`` [100], ``correlated_fraction`` [0.1], ``rate`` [10 Hz],
+    ``correlation`` [0.6], ``window`` [1 s per step], ``spike_width`` [1 ms], ``voltage`` [0.3 V], ``grid``
+    [spike_width].
+    ``[neuron]`` ``capacitance`` [100 nF], ``tau`` [10 ms], ``threshold`` [1 V], ``reset`` [0.05 V],
+    ``drive`` [0.9: mean membrane drive at the initial conductances, as a fraction of the threshold] or
+    ``gain`` (the current mirror's gain, instead of ``drive``).
+    ``[device]`` ``name`` ["vteam"], ``initial_state`` [[0.4, 0.6]], ``[device.params]``.
+    ``[array]`` ``r_row``, ``r_col``, ``r_source``, ``r_sense`` [1 ohm].
+    ``[write]`` ``v_potentiate`` [-0.9 V], ``v_depress`` [0.9 V], ``width`` [1 us], ``scheme`` ["v/2"],
+    ``max_voltage`` [1.5 V], ``max_state_step`` [0.25].
+    ``[rule]`` ``a_plus`` [1.0 pulse], ``a_minus`` [1.05 pulse] (per spike pair), ``tau_plus``,
+    ``tau_minus`` [20 ms], ``max_pulses`` [4 per step].
+    """
+
+    kind = "stdp_correlation"
+
+    def __init__(self, config: Dict[str, Any]):
+        exp = Section(config, "experiment")
+        exp.get("kind")
+        self.steps = exp.get("steps", 30, int, lambda v: v >= 1, "be >= 1")
+        self.seed = exp.get("seed", 1, int)
+        self.update_mode = exp.choice("update", ("physical", "abstract"), "physical")
+        exp.finish()
+
+        inp = Section(config, "input", required=False)
+        self.n = inp.get("synapses", 100, int, lambda v: v >= 2, "be >= 2")
+        fraction = inp.get("correlated_fraction", 0.1, float, lambda v: 0 < v < 1, "be in (0, 1)")
+        self.n_correlated = max(1, int(round(fraction * self.n)))
+        self.rate = inp.positive("rate", 10.0)
+        self.correlation = inp.get("correlation", 0.6, float, lambda v: 0 < v <= 1, "be in (0, 1]")
+        self.window = inp.positive("window", 1.0)
+        self.spike_width = inp.positive("spike_width", 1e-3)
+        self.grid = inp.positive("grid", self.spike_width)
+        self.v_spike = inp.positive("voltage", 0.3)
+        inp.finish()
+        if self.grid < self.spike_width:
+            raise ConfigError("input.grid must be >= input.spike_width (one spike per slot)")
+        if self.rate * self.grid >= 0.5:
+            raise ConfigError("input.rate * input.grid must be < 0.5 (spikes would crowd every slot)")
+
+        neu = Section(config, "neuron", required=False)
+        self.c_mem = neu.positive("capacitance", 1e-7)
+        self.tau_m = neu.positive("tau", 1e-2)
+        self.v_th = neu.positive("threshold", 1.0)
+        self.v_reset = neu.get("reset", 0.05, float, lambda v: v >= 0, "be >= 0")
+        gain = neu.get("gain", None, float, lambda v: v > 0, "be > 0")
+        self.drive = neu.positive("drive", 0.9)
+        neu.finish()
+        if not self.v_reset < self.v_th:
+            raise ConfigError("neuron.reset must be below neuron.threshold")
+
+        dev = Section(config, "device", required=False)
+        name = dev.get("name", "vteam", str)
+        self.initial_range = dev.get("initial_state", [0.4, 0.6], list,
+                                     lambda v: len(v) == 2 and 0 <= v[0] <= v[1] <= 1,
+                                     "be [low, high] fractions of the state range")
+        params = dev.get("params", {
+            "ron": 1e4, "roff": 1e5, "v_off": 0.5, "v_on": -0.5, "k_off": 7.5e-5, "k_on": -7.5e-5,
+            "alpha_off": 1.0, "alpha_on": 1.0}, dict)
+        dev.finish()
+        from circuitsim.models.catalogue import DEVICES
+        if name not in DEVICES:
+            raise ConfigError(f"device.name: no device {name!r} in the catalogue; devices: {', '.join(DEVICES)}")
+
+        arr = Section(config, "array", required=False)
+        wires = {k: arr.positive(k, 1.0) for k in ("r_row", "r_col", "r_source", "r_sense")}
+        arr.finish()
+
+        write = Section(config, "write", required=False)
+        scheme = write.choice("scheme", ("v/2", "v/3"), "v/2")
+        v_pot = write.get("v_potentiate", -0.9, float)
+        v_dep = write.get("v_depress", 0.9, float)
+        width = write.positive("width", 1e-6)
+        max_voltage = write.positive("max_voltage", 1.5)
+        max_state_step = write.get("max_state_step", 0.25, float, lambda v: 0 < v <= 1, "be in (0, 1]")
+        write.finish()
+        for key, v in (("v_potentiate", v_pot), ("v_depress", v_dep)):
+            if v == 0 or abs(v) > max_voltage:
+                raise ConfigError(f"write.{key} = {v} V is outside the device's safe range "
+                                  f"(0 < |V| <= write.max_voltage = {max_voltage} V)")
+        self.write = WriteScheme(scheme, v_pot, v_dep, width)
+
+        rule = Section(config, "rule", required=False)
+        self.stdp = PairSTDP(rule.get("a_plus", 1.0, float, lambda v: v >= 0, "be >= 0"),
+                             rule.get("a_minus", 1.05, float, lambda v: v >= 0, "be >= 0"),
+                             rule.positive("tau_plus", 0.02), rule.positive("tau_minus", 0.02))
+        self.rule = MixedPrecisionRule(1.0, 1.0, rule.get("max_pulses", 4, int, lambda v: v >= 1, "be >= 1"))
+        rule.finish()
+
+        self.rise = min(self.spike_width, width) / 50
+        if gain is None:
+            # mean membrane drive at the initial mid-range conductance = drive * threshold
+            lo, hi = (float(b) for b in self._state_range(name, params))
+            g_mid = float(CatalogueCell(name, np.array([[0.5 * (lo + hi)]]), params).conductance()[0, 0])
+            mean_current = self.n * self.rate * self.spike_width * self.v_spike * g_mid
+            gain = self.drive * self.v_th / (mean_current * self.tau_m / self.c_mem)
+        self.gain = gain
+        neuron = (
+            "* leaky integrate-and-fire neuron on the column's virtual ground",
+            f"Bsyn 0 mem I={spice_number(self.gain)}*i(vs0)*V(en)",
+            f"Cmem mem 0 {spice_number(self.c_mem)}",
+            f"Rleak mem 0 {spice_number(self.tau_m / self.c_mem)}",
+            "Sfire mem 0 mem 0 fire",
+            f".model fire sw vt={spice_number((self.v_th + self.v_reset) / 2)} "
+            f"vh={spice_number((self.v_th - self.v_reset) / 2)} ron=10 roff=1e12",
+        )
+        self.circuit = CrossbarCircuit(name, (self.n, 1), params, extra_lines=neuron,
+                                       extra_sources={"en": ("en", "0")}, probes=("v(mem)",),
+                                       max_step=self.spike_width, **wires)
+        self.device = self.circuit.model
+        self.params = dict(params)
+        try:
+            self.device.validate(**self.params)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"device.params: {exc}") from None
+        state_name = self.circuit.state_params[0]
+        lo, hi = self.circuit.state_bounds()[state_name]
+        steps = pulse_step(self.device, self.params, {state_name: 0.5 * (lo + hi)}, self.write)
+        moved = max(abs(v[state_name]) for v in steps.values()) / (hi - lo)
+        if moved > max_state_step:
+            raise ConfigError(f"write.width / amplitude: one pulse moves the device state by {moved:.0%} of its "
+                              f"range, more than write.max_state_step = {max_state_step:.0%}")
+
+    @staticmethod
+    def _state_range(name: str, params: Dict[str, float]) -> "tuple[float, float]":
+        from circuitsim.models.catalogue import get_device
+
+        device = get_device(name)
+        values = device.validate(**params)
+        state = device.states[0]
+        return tuple(float(values[b]) if isinstance(b, str) else float(b) for b in (state.lower, state.upper))
+
+    # -- the loop's interface ------------------------------------------------------------------------------
+    @property
+    def epochs(self) -> int:
+        return self.steps
+
+    @property
+    def horizon(self) -> float:
+        return 2 * self.steps * (self.window + 2 * self.rule.max_pulses * self.write.width + 1e-3)
+
+    def _conductance(self, states: Dict[str, np.ndarray]) -> np.ndarray:
+        return CatalogueCell(self.device, dict(states), self.params).conductance()[:, 0]
+
+    def initial_state(self) -> Dict[str, Any]:
+        rng = np.random.default_rng(self.seed)
+        name = self.circuit.state_params[0]
+        lo, hi = self.circuit.state_bounds()[name]
+        frac = rng.uniform(self.initial_range[0], self.initial_range[1], self.circuit.shape)
+        states = {name: lo + frac * (hi - lo)}
+        return {"step": 0, "states": states, "pending": None, "metrics": [], "rule": self.rule,
+                "rng": rng.bit_generator.state, "conductance_initial": self._conductance(states)}
+
+    def _program(self, trains: List[np.ndarray], pending: Any) -> "tuple[LineProgram, float, list]":
+        """Writes (neuron disconnected), then the spike window; returns the program, the window start and the
+        enable waveform."""
+        program = LineProgram((self.n, 1), rise=self.rise)
+        if pending is not None and self.update_mode == "physical":
+            program.extend(write_phases(pending, self.write))
+        gap = 20 * self.rise
+        program.add(Phase.idle(self.n, 1, gap))
+        window_start = float(sum(p.duration for p in program.phases))
+        # the window as phases: one grid slot at a time, runs of identical line levels merged
+        slots = int(round(self.window / self.grid))
+        on = np.zeros((slots, self.n), dtype=bool)
+        for k, train in enumerate(trains):
+            on[np.rint(train / self.grid).astype(int), k] = True
+        pieces: List[Any] = []
+        for row in on:
+            if row.any() and self.spike_width < self.grid:
+                pieces += [(row, self.spike_width), (np.zeros(self.n, dtype=bool), self.grid - self.spike_width)]
+            else:
+                pieces.append((row, self.grid))
+        merged: List[Any] = []
+        for row, duration in pieces:
+            if merged and np.array_equal(merged[-1][0], row):
+                merged[-1][1] += duration
+            else:
+                merged.append([row, duration])
+        for row, duration in merged:
+            program.add(Phase(self.v_spike * row, np.zeros(1), duration, "read", rise=self.spike_width / 10))
+        return program, window_start
+
+    def step(self, state: Dict[str, Any], coupling: Any) -> Dict[str, Any]:
+        started = time.perf_counter()
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state["rng"]
+        trains = correlated_spike_trains(rng, self.n, self.n_correlated, self.rate, self.correlation,
+                                         self.window, self.grid)
+        state["rng"] = rng.bit_generator.state
+        pending = state["pending"]
+        if pending is not None and self.update_mode == "abstract":
+            state["states"] = ideal_update(self.device, self.params, state["states"], pending, self.write)
+        program, window_start = self._program(trains, pending)
+        enable = ([0.0, window_start - self.rise, window_start, program.duration],
+                  [0.0, 0.0, 1.0, 1.0])
+        python_before = time.perf_counter() - started
+        result = coupling.run(program, state["states"], {"en": enable})
+        started = time.perf_counter()
+        state["states"] = result.states
+        post = threshold_crossings(result.time, result.vectors["v(mem)"], 0.98 * self.v_th) - window_start
+        post = post[post >= 0]
+        dw = self.stdp.update(trains, post)
+        counts = state["rule"].accumulate(np.clip(dw, -self.rule.max_pulses, self.rule.max_pulses)[:, None])
+        state["pending"] = counts if np.any(counts) else None
+        g = self._conductance(state["states"])
+        corr, unc = g[: self.n_correlated], g[self.n_correlated:]
+        separation = float((corr.mean() - unc.mean()) / max(unc.std(), 1e-30))
+        state["step"] += 1
+        return {"step": state["step"], "post_spikes": int(len(post)),
+                "rate_out": float(len(post) / self.window), "pulses": int(np.abs(counts).sum()),
+                "mean_g_correlated": float(corr.mean()), "mean_g_uncorrelated": float(unc.mean()),
+                "separation": separation, "spice_seconds": result.spice_seconds,
+                "python_seconds": python_before + time.perf_counter() - started,
+                "simulated_seconds": float(program.duration)}
+
+    def finished(self, state: Dict[str, Any]) -> bool:
+        return state["step"] >= self.steps
+
+    def summary(self, state: Dict[str, Any]) -> Dict[str, Any]:
+        g = self._conductance(state["states"])
+        corr, unc = g[: self.n_correlated], g[self.n_correlated:]
+        return {"synapses": self.n, "correlated": self.n_correlated,
+                "mean_g_correlated": float(corr.mean()), "mean_g_uncorrelated": float(unc.mean()),
+                "std_g_uncorrelated": float(unc.std()),
+                "separation_sd": float((corr.mean() - unc.mean()) / max(unc.std(), 1e-30)),
+                "output_rate_hz": [m["rate_out"] for m in state["metrics"]],
+                "conductance": g.tolist()}
+
+    def plots(self, state: Dict[str, Any], folder: Any) -> List[str]:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from circuitsim.cosim.report import weight_histogram
+
+        g = self._conductance(state["states"])
+        files = [weight_histogram({"correlated": g[: self.n_correlated], "uncorrelated": g[self.n_correlated:]},
+                                  folder / "weights.png")]
+        metrics = state["metrics"]
+        fig, ax = plt.subplots(figsize=(5.5, 3.5))
+        steps = [m["step"] for m in metrics]
+        ax.plot(steps, [m["mean_g_correlated"] * 1e6 for m in metrics], "o-", label="correlated")
+        ax.plot(steps, [m["mean_g_uncorrelated"] * 1e6 for m in metrics], "s-", label="uncorrelated")
+        ax.set_xlabel("step")
+        ax.set_ylabel("mean conductance (uS)")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(folder / "mean_weights.png", dpi=110)
+        plt.close(fig)
+        files.append(str(folder / "mean_weights.png"))
+        return files

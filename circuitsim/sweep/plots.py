@@ -72,6 +72,9 @@ def plot_variable(ds: Any, name: str, path: Union[str, Path]) -> Optional[Path]:
         ax.set_ylabel(name)
         if _spans_decades(ds[x].values.astype(float), ratio=4.0):
             ax.set_xscale("log", base=2 if np.all(np.log2(ds[x].values) % 1 == 0) else 10)
+            if ds.sizes[x] <= 12:
+                ax.set_xticks(ds[x].values, [f"{v:g}" for v in ds[x].values])
+                ax.minorticks_off()
         if _spans_decades(var.values.ravel()):
             ax.set_yscale("log")
         if line_dim:

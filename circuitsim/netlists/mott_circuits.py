@@ -259,21 +259,21 @@ class Neuristor(_Transient):
     """
 
     input_kind: str = "pulse"
-    input_amplitude: float = 0.5
+    input_amplitude: float = 0.6
     input_width: float = 0.5e-6
     input_delay: float = 5e-6
     v_dc1: float = 0.8
-    v_dc2: float = 0.8
+    v_dc2: float = 1.1
     r_load1: float = 1e3
     r_load2: float = 1e3
     r_out: float = 1e4
     c1: float = 1e-9
-    c2: float = 3e-9
+    c2: float = 0.5e-9
     device: str = "nbo2"
     device_params: Mapping[str, float] = field(default_factory=dict)
     edge: float = 10e-9
     bias_ramp: float = 2e-6
-    stop: float = 15e-6
+    stop: float = 10e-6
     step: float = 1e-9
     max_step: float = 2e-9
     reltol: float = 1e-4

@@ -207,3 +207,20 @@ def test_netlist_kind_runs_ngspice(tmp_path):
     np.testing.assert_allclose(ds["vout"].values, vin * 1e3 / (1e3 + r_top), rtol=1e-9)
     np.testing.assert_allclose(ds["iin"].values, vin / (1e3 + r_top), rtol=1e-9)
     assert vin[0, 0] != vin[0, 1]
+
+
+def test_irdrop_kind_matches_irdrop_report(tmp_path):
+    from circuitsim.analysis.irdrop import irdrop_report
+    from circuitsim.sweep.builtin import nominal_conductance
+
+    spec = parse_spec({"task": {"kind": "irdrop", "parameters": {"v_read": 0.2}}, "grid": {"size": [5, 9],
+                                                                                           "r_wire": [2.0]}})
+    ds = run_sweep(spec, tmp_path, scheduler="serial").dataset
+    for n in (5, 9):
+        g = nominal_conductance(n, n, 1e-6, 1e-5, 0)
+        rep = irdrop_report(g, np.full(n, 0.2), 2.0, 2.0, 1e-3, 1e-3)
+        got = ds.sel(size=n, r_wire=2.0)
+        assert float(got["rms_rel_error"]) == rep.rms_rel_error
+        assert float(got["worst_cell_fraction"]) == rep.worst_cell_fraction
+        # without variability the nominal figures are the IR-drop figures
+        assert float(got["nominal_rms_rel_error"]) == pytest.approx(rep.rms_rel_error, rel=1e-12)

@@ -85,7 +85,8 @@ def run_sweep(spec: Union[SweepSpec, str, Path], out: Union[str, Path], *, sched
     store = PointStore(out, spec, resume=resume)
     done = store.done() if resume else set()
     run = SweepRun(out=Path(out), total=spec.size, skipped=len(done))
-    todo = [PointTask.from_point(spec.point(i), kind.function) for i in range(spec.size) if i not in done]
+    points = {i: spec.point(i) for i in range(spec.size) if i not in done}
+    todo = [PointTask.from_point(point, kind.function) for point in points.values()]
     executor = make_executor(scheduler, workers, retries) if isinstance(scheduler, (str, type(None))) else scheduler
     bar = None
     if progress:
@@ -98,11 +99,11 @@ def run_sweep(spec: Union[SweepSpec, str, Path], out: Union[str, Path], *, sched
                 run.executor = executor.description
                 for task, result, error in executor.run(todo):
                     if error is None:
-                        record = {"status": "ok", "coords": spec.point(task.index).coords, **result}
+                        record = {"status": "ok", "coords": points[task.index].coords, **result}
                         run.computed += 1
                     else:
                         text = f"{type(error).__name__}: {error}"
-                        record = {"status": "failed", "coords": spec.point(task.index).coords, "error": text}
+                        record = {"status": "failed", "coords": points[task.index].coords, "error": text}
                         run.failed[task.index] = text
                     store.write(task.index, record)
                     if on_point is not None:

@@ -42,12 +42,16 @@ import importlib
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 from circuitsim.sweep.errors import SweepSpecError
 from circuitsim.sweep.kinds import REQUIRED, Kind, get_kind
@@ -152,7 +156,8 @@ class SweepSpec:
         if not 0 <= index < self.size:
             raise IndexError(f"point index {index} outside 0..{self.size - 1}")
         position = np.unravel_index(index, self.shape)
-        coords = {dim: self.coordinates()[dim][int(i)] for dim, i in zip(self.dims, position)}
+        values = self.coordinates()
+        coords = {dim: values[dim][int(i)] for dim, i in zip(self.dims, position)}
         params = {**self.options, **self.parameters}
         params.update({k: v for k, v in coords.items() if k in self.grid})
         mc = self.montecarlo or MonteCarlo(samples=1)

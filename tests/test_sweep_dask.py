@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -203,3 +204,23 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     with pytest.raises(OSError, match="cannot reach the Dask scheduler"):
         with ex:
             pass
+
+
+@pytest.mark.ngspice
+@pytest.mark.slow
+def test_netlist_kind_on_dask_with_one_shared_engine_per_worker(tmp_path):
+    """libngspice allows one instance per process: each worker process keeps its own SharedEngine."""
+    data = {"task": {"kind": "netlist", "engine": "shared",
+                     "template": "* rc step\nv1 in 0 pulse(0 {{vin}} 0 1n 1n 1 2)\nr1 in out {{r}}\n"
+                                 "c1 out 0 1u\n.tran 10u 2m\n.end\n",
+                     "outputs": {"v_end": "last(v(out))", "v_max": "max(v(out))"}},
+            "grid": {"vin": [0.5, 1.0], "r": [100.0, 300.0, 1000.0]}}
+    serial = run_sweep(parse_spec(data), tmp_path / "serial", scheduler="serial").dataset
+    pids = set()
+    dask_run = run_sweep(parse_spec(data), tmp_path / "dask", scheduler="local", workers=2,
+                         on_point=lambda i, rec, ex: pids.add(rec["pid"]))
+    same_dataset(dask_run.dataset, serial)
+    assert os.getpid() not in pids
+    tau = serial["r"] * 1e-6
+    expected = serial["vin"] * (1 - np.exp(-2e-3 / tau))
+    np.testing.assert_allclose(serial["v_end"].values, expected.transpose("vin", "r").values, rtol=1e-3)

@@ -49,6 +49,7 @@ that module and call :func:`register_kind` in it.
 from __future__ import annotations
 
 import importlib
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
@@ -133,8 +134,16 @@ def _load() -> None:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
+            if exc.name is not None and module.startswith(exc.name):
+                continue                      # the hook module does not exist (yet): nothing to register
+            if module == KIND_MODULES[0]:
                 raise
+            warnings.warn(f"sweep kinds of {module} not registered: {exc}", RuntimeWarning, stacklevel=3)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the built-in kinds
+            if module == KIND_MODULES[0]:
+                raise
+            warnings.warn(f"sweep kinds of {module} not registered: {type(exc).__name__}: {exc}",
+                          RuntimeWarning, stacklevel=3)
 
 
 def kind_names() -> Tuple[str, ...]:

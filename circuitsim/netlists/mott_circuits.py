@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Tuple
+from typing import Callable, Dict, Mapping, Tuple
 
 from circuitsim.netlists.netlist import Netlist, Pulse, Pwl
 from circuitsim.numbers import spice_number
@@ -227,14 +227,16 @@ class Neuristor(_Transient):
     """Pickett-style two-channel Mott neuristor (Pickett, Medeiros-Ribeiro & Williams, Nat. Mater. 12, 114 (2013)).
 
     Channel 1: device M1 in parallel with C1, from node ``n1`` to a bias ``-v_dc1``; the input drives ``n1``
-    through ``r_load1``.  Channel 2: device M2 in parallel with C2, from the output node ``out`` to a bias
-    ``+v_dc2``; ``n1`` drives ``out`` through ``r_load2``, and ``r_out`` loads the output.  Each bias holds its
+    through ``r_load1``.  Channel 2: device M2 in parallel with C2, from a bias ``+v_dc2`` to the output node
+    ``out``; ``n1`` drives ``out`` through ``r_load2``, and ``r_out`` loads the output.  Each bias holds its
     device below threshold at rest.  A positive input that lifts M1 past its threshold switches it on: C1
-    discharges through it and ``n1`` falls by roughly ``V_th - V_h`` (the fast "sodium" channel);
-    ``out`` follows through ``r_load2``, which pushes M2 (biased the other way) past its threshold, and M2's
-    discharge pulls ``out`` back (the slower "potassium" channel, C2 > C1).  The spike is a negative
-    excursion of ``out`` whose size does not depend on the input once it is above threshold (all or
-    nothing); under a DC input above threshold channel 1 relaxes and fires again, periodically.
+    discharges through it and ``n1`` falls by roughly ``V_th - V_h`` (the fast channel); ``out`` follows
+    through ``r_load2``, which pushes M2 (biased the other way) past its threshold, and M2 pulls ``out`` up to
+    about ``v_dc2 - V_h``.  The output spike is that positive pulse (0.28 V at rest to 0.90 V with the
+    defaults); its height does not depend on the input once the input is above threshold (all or nothing),
+    and an input below threshold leaves ``out`` near rest.  Under a DC input above threshold channel 1
+    relaxes and fires again: a periodic spike train (and, at larger inputs, bursts: Pickett's "diverse
+    periodic spiking").
 
     Parameters
     ----------
@@ -373,11 +375,43 @@ class MottLIFNeuron(_Transient):
         return self._options(net)
 
 
-def with_tran(circuit) -> str:
-    """A circuit's deck with its ``.tran`` line: runs as it is in ``ngspice -b``."""
+def with_tran(circuit, measures: Tuple[str, ...] = ()) -> str:
+    """A circuit's deck with its ``.tran`` line and optional ``.meas tran`` lines (``NAME ...`` each).
+
+    With at least one measurement the deck also runs in ``ngspice -b`` without ``-r`` (batch mode wants an
+    output statement) and prints the measured values.
+    """
     net = circuit.netlist()
+    for line in measures:
+        net.add(f".meas tran {line}")
     net.add(circuit.tran_line())
     return net.render()
 
 
-__all__ = ["MOTT_DEVICES", "RelaxationOscillator", "CoupledOscillators", "Neuristor", "MottLIFNeuron", "with_tran"]
+def _vo2_published() -> RelaxationOscillator:
+    # The public VO2 thermal-neuristor set's circuit: 12 V through 12 kOhm, 145.35 pF (device_models.md 2.2).
+    return RelaxationOscillator(device="vo2", v_in=12.0, r_load=12e3, capacitance=145.35e-12, stop=30e-6, step=1e-8,
+                                max_step=2e-8)
+
+
+#: The runnable decks of these circuits for ``netlists/`` (registered in :mod:`circuitsim.netlists.reference`).
+REFERENCE_DECKS: Dict[str, Callable[[], str]] = {
+    # period: 1.279 us (782 kHz), the formula 782.0 kHz
+    "mott_relaxation_oscillator_nbo2.cir": lambda: with_tran(
+        RelaxationOscillator(stop=12e-6), ("period TRIG v(node) VAL=0.5 FALL=3 TARG v(node) VAL=0.5 FALL=4",)),
+    "mott_relaxation_oscillator_vo2.cir": lambda: with_tran(
+        _vo2_published(), ("period TRIG i(vsense) VAL=2e-3 RISE=3 TARG i(vsense) VAL=2e-3 RISE=4",
+                           "peak_current MAX i(vsense) FROM=1e-5 TO=3e-5")),
+    "mott_coupled_ring.cir": lambda: with_tran(
+        CoupledOscillators(r_loads=(1.6e3, 1.65e3, 1.7e3), ring=True, stop=16e-6),
+        tuple(f"period{k} TRIG v(n{k}) VAL=0.5 FALL=6 TARG v(n{k}) VAL=0.5 FALL=7" for k in (1, 2, 3))),
+    "mott_neuristor_pulse.cir": lambda: with_tran(Neuristor(), ("spike_peak MAX v(out) FROM=5e-6 TO=1e-5",)),
+    "mott_neuristor_dc.cir": lambda: with_tran(
+        Neuristor(input_kind="dc", input_amplitude=0.3, stop=12e-6),
+        ("interval TRIG v(out) VAL=0.6 RISE=1 TARG v(out) VAL=0.6 RISE=2",)),
+    "mott_lif_neuron.cir": lambda: with_tran(
+        MottLIFNeuron(i_in=0.7e-3, stop=12e-6), ("period TRIG v(out) VAL=0.3 RISE=2 TARG v(out) VAL=0.3 RISE=3",)),
+}
+
+__all__ = ["MOTT_DEVICES", "RelaxationOscillator", "CoupledOscillators", "Neuristor", "MottLIFNeuron", "with_tran",
+           "REFERENCE_DECKS"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Dict, List, Union
 
+from circuitsim.netlists.mott_circuits import REFERENCE_DECKS as MOTT_DECKS
 from circuitsim.netlists.neuron_synapse import NeuronSynapse
 
 
@@ -22,6 +23,7 @@ def _neuron_synapse_demo() -> str:
 #: file name -> generator of its text
 REFERENCE_NETLISTS: Dict[str, Callable[[], str]] = {
     "neuron_synapse_demo.cir": _neuron_synapse_demo,
+    **MOTT_DECKS,  # Mott oscillators, neuristor and LIF neuron (issue 5)
 }
 
 

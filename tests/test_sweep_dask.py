@@ -165,16 +165,18 @@ def test_scheduler_and_workers_on_loopback(tmp_path, serial_small):
     scheduler = subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
                                   "--no-dashboard", "--scheduler-file", str(sched_file)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    workers = None
+    workers = []
     try:
         while not sched_file.exists():
             assert scheduler.poll() is None, "dask scheduler exited"
             time.sleep(0.05)
         address = json.loads(sched_file.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
-        workers = subprocess.Popen([str(BIN / "dask"), "worker", address, "--host", "127.0.0.1", "--nworkers", "2",
-                                    "--nthreads", "1", "--no-dashboard"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        # two worker processes as one would start them on two machines (no nanny: half the processes to start)
+        workers = [subprocess.Popen([str(BIN / "dask"), "worker", address, "--host", "127.0.0.1", "--no-nanny",
+                                     "--nthreads", "1", "--no-dashboard"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                   for _ in range(2)]
         from distributed import Client
 
         with Client(address, timeout=60) as client:
@@ -189,9 +191,8 @@ def test_scheduler_and_workers_on_loopback(tmp_path, serial_small):
         with xr.open_dataset(tmp_path / "out" / "results.nc") as ds:
             same_dataset(ds.load(), serial_ds)
     finally:
-        for p in (workers, scheduler):
-            if p is not None:
-                _kill_group(p)
+        for p in [*workers, scheduler]:
+            _kill_group(p)
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):

@@ -31,7 +31,9 @@ NBO2, VO2 = DEVICES["nbo2"], DEVICES["vo2"]
 AGREEMENT = 2e-3
 
 #: Three-way stimuli: NbO2 self-heating at 1 GHz (period 5 thermal times: T lags V, a loop in T(V));
-#: VO2 an 11 V, 2 MHz sine that switches it through the IMT and back each half-wave (past its 7.09 V fold).
+#: VO2 an 11 V, 2 MHz sine (peaks past its 7.09 V fold, half-period 1 thermal time): each peak heats it a
+#: little further into the transition, g ratchets down and holds between peaks (the hysteresis memory),
+#: and in the fourth half-wave it switches fully to the metallic state.
 THREE_WAY = {
     "nbo2": Stimulus.sine(0.9, 1e9, cycles=3),
     "vo2": Stimulus.sine(11.0, 2e6, cycles=2),
@@ -56,8 +58,13 @@ def test_subckt_and_verilog_a_agree_with_python_reference(name, batch_engine, sh
 
 
 def test_vo2_three_way_stimulus_crosses_the_transition():
-    # The VO2 stimulus exercises both states fully: g from 1 (insulating) to ~0 (metallic), T by > 40 K.
+    # The VO2 stimulus exercises both states fully: g from 1 (insulating) to ~0 (metallic), T by > 40 K,
+    # and g holds between the peaks (the memory): from 0.45 us (cooling after the second peak) to 0.55 us
+    # (heating before the third) T passes 331-333 K, inside the loop, and g stays put (to 1e-3) below 0.95.
     reference = simulate_python(VO2, THREE_WAY["vo2"])
+    g_at = reference.states_at(np.array([0.45e-6, 0.55e-6]))["g"]
+    assert g_at[0] == pytest.approx(g_at[1], abs=1e-3)
+    assert g_at[0] < 0.95
     assert reference.states["g"].min() < 0.01 and reference.states["g"].max() > 0.99
     assert np.ptp(reference.states["T"]) > 40
 

@@ -146,8 +146,11 @@ class CoupledOscillators(_Transient):
     Oscillator ``k`` is ``V_in -> r_loads[k] -> n<k> -> [device || capacitance] -> ground``; neighbours
     ``n<k>`` and ``n<k+1>`` are joined by ``coupling`` (``"capacitive"``: a capacitor of ``c_couple``;
     ``"resistive"``: a resistor of ``r_couple``), and in a ``ring`` the last node also to the first.  Different
-    loads detune the oscillators; coupling pulls them to a common frequency with a fixed phase difference
-    (capacitive coupling of relaxation oscillators favours anti-phase, resistive coupling in-phase).
+    loads detune the oscillators; coupling pulls them to a common frequency with a fixed phase difference.
+    Measured with the NbO2 defaults: two oscillators (1.6 and 1.7 kOhm, free-running 5 % apart) coupled by
+    0.2 nF lock at 0.62 cycle apart; a capacitive ring of three (1.6, 1.65, 1.7 kOhm) settles into a
+    travelling wave about 1/3 cycle between neighbours; a resistive ring locks 1:1 at 2 kOhm, 2:1 at 1 kOhm,
+    not at all at 5 kOhm.
 
     Parameters
     ----------
@@ -170,7 +173,7 @@ class CoupledOscillators(_Transient):
     capacitance: float = 1e-9
     coupling: str = "capacitive"
     c_couple: float = 0.2e-9
-    r_couple: float = 5e3
+    r_couple: float = 2e3
     ring: bool = False
     device: str = "nbo2"
     device_params: Mapping[str, float] = field(default_factory=dict)

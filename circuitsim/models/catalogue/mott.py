@@ -214,10 +214,11 @@ Choices and why:
 * **Not modelled.** Thermal noise (the public model's stochastic term: the framework is deterministic)
   and the thermal coupling between neighbouring devices (a circuit-level term).
 * **Standard stimuli.** A 12 V, 1.5 MHz sine drives the device directly: the static I-V folds at
-  $V_{th} = 7.09$ V (heating branch) and $V_h = 2.06$ V (cooling branch); near the peak of each half-wave
-  it heats past the IMT within a fraction of the thermal time and turns metallic, and it cools back through
-  the MIT (at the lower temperature: the hysteresis) as the voltage falls.  A 10 V, 300 ns pulse every
-  2 us heats it into the transition (g falls to ~0.5) and lets it cool back.
+  $V_{th} = 7.09$ V (heating branch) and $V_h = 2.06$ V (cooling branch).  Near the first peak it heats past
+  the IMT and turns metallic; the half-period (0.33 us) is then too short for it to cool below the MIT at the
+  zero crossings, so it stays metallic (the I-V: the insulating branch up to the first switch, then the
+  metallic line).  A 10 V, 300 ns pulse every 2 us heats it into the transition (g falls to ~0.5) and lets
+  it cool back: g then stays where it is (between the branches), the hysteresis memory.
 """,
     checks=(
         require(lambda v: v["t_max"] >= v["t_c"] + v["w"] / 2 + 20 / v["beta"],

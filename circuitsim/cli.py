@@ -1,4 +1,4 @@
-"""Command-line interface: ``circuitsim doctor | simulate | demo | models | netlists | crossbar | irdrop | sweep``.
+"""Command-line interface: ``circuitsim doctor | simulate | demo | run | models | netlists | crossbar | irdrop | sweep``.
 
 Every error a user can cause ends in exit status 2 and a one-paragraph
 message on stderr, never a traceback (``CIRCUITSIM_DEBUG=1`` shows it).
@@ -30,9 +30,23 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", help="output .npz (default: NETLIST with .npz suffix)")
     simulate.add_argument("--timeout", type=float, help="stop the run after this many seconds")
 
-    demo = sub.add_parser("demo", help="the main job: simulate the neuron-synapse demo, write a plot and a summary")
+    demo = sub.add_parser("demo", help="the main job: train the perceptron in situ on a memristive crossbar "
+                          "(cosim/perceptron.toml) and write its report, plus a closed-form transient check")
     demo.add_argument("--out", default="results/demo", help="output folder (default: results/demo)")
     demo.add_argument("--engine", choices=("shared", "batch"), default="shared")
+    demo.add_argument("--mode", choices=("restart", "lock-step"), default="restart",
+                      help="coupling of SPICE and the learning rule (default: restart)")
+
+    run = sub.add_parser("run", help="run a co-simulation experiment file (cosim/*.toml): SPICE transients "
+                         "alternating with a learning rule; writes report.json, plots and a checkpoint")
+    run.add_argument("experiment", help="experiment file (TOML)")
+    run.add_argument("--out", default=None, help="output folder (default: results/<file name>)")
+    run.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    run.add_argument("--mode", choices=("restart", "lock-step"), default=None,
+                     help="coupling (default: the file's [run] mode, else restart)")
+    run.add_argument("--engine", choices=("shared", "batch"), default="shared",
+                     help="ngspice engine for restart mode (default: shared)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     models = sub.add_parser("models", help="the compact-model catalogue")
     models_sub = models.add_subparsers(dest="action", required=True)
@@ -281,11 +295,37 @@ def _simulate(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from circuitsim.demo import run_demo
 
-    summary = run_demo(args.out, engine=args.engine)
-    print(f"membrane peak {summary['membrane_peak_V']:.6f} V (closed form {summary['membrane_peak_closed_form_V']:.6f} V), "
+    results = run_demo(args.out, mode=args.mode, engine=args.engine)
+    _print_report(results["perceptron"], Path(args.out))
+    summary = results["neuron_synapse"]
+    print(f"neuron-synapse check: membrane peak {summary['membrane_peak_V']:.6f} V (closed form {summary['membrane_peak_closed_form_V']:.6f} V), "
           f"max error {summary['max_abs_error_vs_closed_form_V']:.2e} V over {summary['points']} points, "
           f"ngspice {summary['ngspice_version']}, run {summary['run_time_s']:.3f} s")
-    print(f"wrote {Path(args.out) / 'summary.json'} and {Path(args.out) / 'membrane.png'}")
+    print(f"wrote {Path(args.out) / 'neuron_synapse' / 'summary.json'} and membrane.png")
+    return 0
+
+
+def _print_report(report: dict, out: Path) -> None:
+    summary = report["summary"]
+    if report["experiment"] == "perceptron":
+        curve = " ".join(f"{100 * m['accuracy']:.0f}" for m in report["metrics"])
+        print(f"perceptron ({report['mode']}, {report['update']} writes): training accuracy per epoch (%): {curve}")
+        print(f"epochs to 100 %: {summary['epochs_to_100_percent']}, write pulses {summary['pulses_total']}, "
+              f"half-select disturbs {summary['half_select_disturbs_total']}")
+    else:
+        print(f"{report['experiment']} ({report['mode']}): correlated mean G {summary['mean_g_correlated']:.4g} S, "
+              f"uncorrelated {summary['mean_g_uncorrelated']:.4g} S, separation {summary['separation_sd']:.2f} SD")
+    print(f"{report['steps']} steps, SPICE {report['spice_seconds']:.1f} s, Python {report['python_seconds']:.1f} s")
+    print(f"report: {out / 'report.json'} (plots: {', '.join(report['plots'])})")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from circuitsim.cosim.runner import run_experiment
+
+    out = Path(args.out) if args.out else Path("results") / Path(args.experiment).stem
+    report = run_experiment(Path(args.experiment), out, mode=args.mode, resume=args.resume,
+                            progress=not args.quiet, engine=args.engine)
+    _print_report(report, out)
     return 0
 
 
@@ -347,7 +387,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``circuitsim`` command."""
     args = _parser().parse_args(argv)
     handlers = {"doctor": _doctor, "simulate": _simulate, "demo": _demo, "netlists": _netlists, "models": _models,
-                "crossbar": _crossbar, "irdrop": _irdrop, "sweep": _sweep}
+                "crossbar": _crossbar, "irdrop": _irdrop, "sweep": _sweep, "run": _run}
     from circuitsim.spice.errors import SpiceError
 
     try:

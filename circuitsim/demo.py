@@ -1,6 +1,10 @@
-"""The main job for now: a transient of the neuron-synapse demo circuit, with a plot and a summary.
+"""The main job: in-situ training of the perceptron on a memristive crossbar, plus a closed-form check.
 
-(The co-simulation issue replaces this with the in-situ learning demo.)
+:func:`run_demo` trains the perceptron of ``cosim/perceptron.toml``
+(:data:`circuitsim.cosim.perceptron.DEMO_CONFIG`) with physical write pulses
+through the array and writes its report; then it checks a neuron-synapse
+transient against its closed form (:func:`run_neuron_synapse_check`) into
+``OUT/neuron_synapse/``.
 """
 
 from __future__ import annotations
@@ -17,9 +21,30 @@ from circuitsim.spice import Tran, get_engine
 from circuitsim.spice.toolchain import require_ngspice
 
 
-def run_demo(out_dir: Union[str, Path], engine: str = "shared", circuit: Optional[NeuronSynapse] = None,
-             stop: float = 30e-3) -> Dict[str, Any]:
-    """Simulate the demo circuit, compare it with its closed form, write ``summary.json`` and ``membrane.png``.
+def run_demo(out_dir: Union[str, Path], mode: str = "restart", engine: str = "shared",
+             progress: bool = True) -> Dict[str, Any]:
+    """Train the perceptron (report in ``out_dir``) and run the neuron-synapse check (``out_dir/neuron_synapse``).
+
+    Returns ``{"perceptron": report, "neuron_synapse": summary}``.  A previous
+    run's checkpoint in ``out_dir`` is replaced (the demo always starts over).
+    """
+    from circuitsim.cosim.perceptron import DEMO_CONFIG
+    from circuitsim.cosim.runner import CHECKPOINT, run_experiment
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stale = out / CHECKPOINT
+    if stale.exists():
+        stale.unlink()
+    report = run_experiment(DEMO_CONFIG, out, mode=mode, engine=engine if mode == "restart" else None,
+                            progress=progress)
+    check = run_neuron_synapse_check(out / "neuron_synapse", engine=engine)
+    return {"perceptron": report, "neuron_synapse": check}
+
+
+def run_neuron_synapse_check(out_dir: Union[str, Path], engine: str = "shared",
+                             circuit: Optional[NeuronSynapse] = None, stop: float = 30e-3) -> Dict[str, Any]:
+    """Simulate the neuron-synapse circuit, compare it with its closed form, write ``summary.json`` and ``membrane.png``.
 
     Parameters
     ----------

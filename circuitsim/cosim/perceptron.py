@@ -25,7 +25,20 @@ from circuitsim.cosim.writes import WriteScheme, differential_pulses, ideal_upda
 from circuitsim.netlists.crossbar import CatalogueCell
 from circuitsim.netlists.programming import LineProgram, Phase
 
-__all__ = ["LETTERS", "PerceptronExperiment", "letter_patterns"]
+__all__ = ["DEMO_CONFIG", "LETTERS", "PerceptronExperiment", "letter_patterns"]
+
+#: the experiment of ``cosim/perceptron.toml`` (a test keeps the two equal); ``circuitsim demo`` runs it
+DEMO_CONFIG: Dict[str, Any] = {
+    "experiment": {"kind": "perceptron", "epochs": 40, "seed": 1, "update": "physical"},
+    "device": {"name": "vteam", "initial_state": [0.05, 0.95],
+               "params": {"ron": 1e4, "roff": 1e5, "v_off": 0.5, "v_on": -0.5, "k_off": 7.5e-5,
+                          "k_on": -7.5e-5, "alpha_off": 1.0, "alpha_on": 1.0}},
+    "array": {"r_row": 2.0, "r_col": 2.0, "r_source": 1.0, "r_sense": 1.0},
+    "read": {"voltage": 0.2, "duration": 1e-7, "gain": 1.0},
+    "write": {"scheme": "v/2", "v_potentiate": -0.9, "v_depress": 0.9, "width": 1e-6, "max_voltage": 1.5,
+              "max_state_step": 0.25},
+    "rule": {"kind": "manhattan"},
+}
 
 #: the three letters of Prezioso et al. (2015), 3 x 3 pixels
 LETTERS = {
@@ -148,6 +161,13 @@ class PerceptronExperiment:
         if not isinstance(self.rule, ManhattanRule):
             # weight units: (G+ - G-) / (G_max - G_min); one pulse moves a weight by about its step
             self.rule.device_step = self._weight_step
+            # |x| = 1 and |target - tanh| < 2, so no gradient entry exceeds 2 * patterns
+            worst = self.rule.learning_rate * 2 * len(self.patterns) / self._weight_step
+            if worst > self.rule.max_pulses:
+                raise ConfigError(f"rule.learning_rate = {self.rule.learning_rate:g} can ask for up to {worst:.0f} "
+                                  f"pulses on one device in one epoch, more than rule.max_pulses = "
+                                  f"{self.rule.max_pulses} (the device's safe range); lower it below "
+                                  f"{self.rule.max_pulses * self._weight_step / (2 * len(self.patterns)):.3g}")
 
     # -- set-up checks -------------------------------------------------------------------------------------
     def _check_pulse_size(self, max_state_step: float) -> None:

@@ -23,7 +23,7 @@ from circuitsim.spice.engine import Engine, describe_progress, die_with_parent
 from circuitsim.spice.errors import (INSTALL_HINT, NgspiceNotFoundError, SimulationTimeoutError, SimulatorCrashError)
 from circuitsim.spice.messages import diagnose
 from circuitsim.spice.result import AnalysisResult, Result, build_analysis
-from circuitsim.spice.toolchain import require_library, require_ngspice
+from circuitsim.spice.toolchain import ngspice_environment, require_library, require_ngspice
 
 #: Extra seconds the parent waits past the timeout for the worker to halt ngspice and reply.
 HALT_GRACE = 10.0
@@ -64,7 +64,7 @@ class SharedEngine(Engine):
         # A plain subprocess (not multiprocessing's spawn or fork): no need for an
         # ``if __name__ == "__main__"`` guard in user scripts, no forked threads.
         parent_socket, child_socket = socket.socketpair()
-        env = dict(os.environ)
+        env = ngspice_environment()
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         process = subprocess.Popen(

@@ -202,6 +202,8 @@ def ngspice_environment(executable: Optional[str] = None) -> dict:
     """Environment for an ngspice process: ``SPICE_SCRIPTS`` pointing at a copy of the system's
     ``spinit`` whose ``num_threads`` is :func:`ngspice_threads` (unchanged if no spinit is found)."""
     env = dict(os.environ)
+    # threads that ngspice starts later (bg_resume in the shared library) take OpenMP's default, not spinit's
+    env["OMP_NUM_THREADS"] = str(ngspice_threads())
     folder = _spinit_folder(executable, ngspice_threads())
     if folder is not None:
         env["SPICE_SCRIPTS"] = folder

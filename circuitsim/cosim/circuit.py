@@ -64,7 +64,8 @@ class CrossbarCircuit:
     reltol
         ngspice's ``reltol`` for the run.
     backend
-        ``"osdi"`` (default): the device's Verilog-A compiled by OpenVAF and
+        ``"auto"`` (default): OSDI when ``openvaf-r`` is installed (the
+        ``osdi`` extra), else the subckt.  ``"osdi"``: the device's Verilog-A compiled by OpenVAF and
         loaded through OSDI, one ``.model`` card per cell carrying its state
         (about 15x faster than B-sources on a 10 x 6 array); ``"subckt"``: the
         catalogue subckt (B-sources), needing no compiler.
@@ -82,12 +83,16 @@ class CrossbarCircuit:
     probes: Tuple[str, ...] = ()
     max_step: Optional[float] = None
     reltol: float = 1e-4
-    backend: str = "osdi"
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         self.model = get_device(self.device)
+        if self.backend == "auto":
+            from circuitsim.spice.toolchain import find_openvaf
+
+            self.backend = "osdi" if find_openvaf() else "subckt"
         if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+            raise ValueError(f"backend must be one of {BACKENDS} or 'auto', got {self.backend!r}")
         m, n = (int(k) for k in self.shape)
         if m < 1 or n < 1:
             raise ValueError(f"shape must be positive, got {self.shape!r}")

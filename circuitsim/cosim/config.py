@@ -8,9 +8,13 @@ missing ones and checks values, always naming the key as ``table.key``.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Union
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 __all__ = ["ConfigError", "Section", "load_config"]
 

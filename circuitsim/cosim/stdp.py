@@ -167,6 +167,10 @@ class StdpCorrelationExperiment:
                              rule.positive("tau_plus", 0.02), rule.positive("tau_minus", 0.02))
         self.rule = MixedPrecisionRule(1.0, 1.0, rule.get("max_pulses", 4, int, lambda v: v >= 1, "be >= 1"))
         rule.finish()
+        for key in ("a_plus", "a_minus"):
+            if getattr(self.stdp, key) > self.rule.max_pulses:
+                raise ConfigError(f"rule.{key} = {getattr(self.stdp, key):g} pulses for one spike pair exceeds "
+                                  f"rule.max_pulses = {self.rule.max_pulses} (the device's safe range per step)")
 
         self.rise = min(self.spike_width, width) / 50
         if gain is None:

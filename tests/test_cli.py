@@ -99,11 +99,22 @@ def test_simulate_without_ngspice_exits_2_with_install_hint(tmp_path):
     assert "bookworm-backports" in proc.stderr
 
 
-def test_demo_writes_plot_and_summary_matching_closed_form(tmp_path):
+def test_demo_trains_the_perceptron_and_checks_the_closed_form(tmp_path):
+    """The main job: the perceptron report (100 % reached, plots) and the neuron-synapse check."""
     proc = _cli("demo", "--out", str(tmp_path / "demo"))
     assert proc.returncode == 0, proc.stderr
-    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
-    assert (tmp_path / "demo" / "membrane.png").stat().st_size > 10_000
+    report = json.loads((tmp_path / "demo" / "report.json").read_text())
+    assert report["experiment"] == "perceptron" and report["summary"]["final_accuracy"] == 1.0
+    assert "report.json" in proc.stdout and "epochs to 100 %" in proc.stdout
+    for plot in report["plots"]:
+        assert (tmp_path / "demo" / plot).stat().st_size > 10_000
+    # safe to run twice: the second run starts over in the same folder
+    again = _cli("demo", "--out", str(tmp_path / "demo"))
+    assert again.returncode == 0, again.stderr
+    second = json.loads((tmp_path / "demo" / "report.json").read_text())
+    assert [m["accuracy"] for m in second["metrics"]] == [m["accuracy"] for m in report["metrics"]]
+    summary = json.loads((tmp_path / "demo" / "neuron_synapse" / "summary.json").read_text())
+    assert (tmp_path / "demo" / "neuron_synapse" / "membrane.png").stat().st_size > 10_000
     # Tolerance: 1e-4 of the membrane's peak; ngspice's trapezoidal steps of spike_width/50 give ~2e-6.
     assert summary["max_rel_error_vs_peak"] < 1e-4
     assert summary["membrane_peak_V"] == pytest.approx(summary["membrane_peak_closed_form_V"], rel=1e-4)

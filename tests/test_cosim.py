@@ -307,3 +307,43 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert final["step"] == reference["step"]
     assert final["states"]["x0"] == pytest.approx(reference["states"]["x0"], rel=1e-12, abs=1e-24)
     assert [m["accuracy"] for m in final["metrics"]] == [m["accuracy"] for m in reference["metrics"]]
+
+
+@pytest.mark.ngspice
+def test_stdp_correlated_synapses_end_clearly_stronger(tmp_path):
+    """Reduced size (50 synapses, 5 correlated, 8 windows of 1 s): the correlated group's mean conductance
+    ends above the uncorrelated group's by more than 2 of the latter's standard deviations (it starts
+    within 1: the initial states are uniform in one band for all synapses)."""
+    config = {"experiment": {"kind": "stdp_correlation", "steps": 8, "seed": 1}, "input": {"synapses": 50}}
+    report = run_experiment(config, tmp_path, progress=False)
+    summary = report["summary"]
+    assert abs(report["metrics"][0]["separation"]) < 1.5
+    assert summary["mean_g_correlated"] > summary["mean_g_uncorrelated"]
+    assert summary["separation_sd"] > 2.0
+    assert all(m["post_spikes"] > 0 for m in report["metrics"])
+    assert {"weights.png", "mean_weights.png"} <= set(report["plots"])
+
+
+@pytest.mark.ngspice
+@pytest.mark.slow
+def test_stdp_full_size_separates_the_groups(tmp_path):
+    """The checked-in experiment (100 synapses, 30 windows): separation above 5 standard deviations."""
+    report = run_experiment(ROOT / "cosim" / "stdp_correlation.toml", tmp_path, progress=False)
+    assert report["summary"]["separation_sd"] > 5.0
+
+
+@pytest.mark.ngspice
+@pytest.mark.slow
+def test_perceptron_full_size_in_lock_step_reaches_100_percent(tmp_path):
+    report = run_experiment(ROOT / "cosim" / "perceptron.toml", tmp_path, mode="lock-step", progress=False)
+    assert report["summary"]["final_accuracy"] == 1.0 and report["spice_runs"] == 1
+
+
+@pytest.mark.ngspice
+def test_stdp_restart_and_lock_step_agree(tmp_path):
+    config = {"experiment": {"kind": "stdp_correlation", "steps": 2}, "input": {"synapses": 20, "window": 0.3}}
+    reports = {mode: run_experiment(config, tmp_path / mode, mode=mode, progress=False)
+               for mode in ("restart", "lock-step")}
+    for a, b in zip(reports["restart"]["metrics"], reports["lock-step"]["metrics"]):
+        assert (a["post_spikes"], a["pulses"]) == (b["post_spikes"], b["pulses"])
+        assert a["mean_g_correlated"] == pytest.approx(b["mean_g_correlated"], rel=1e-3)

@@ -83,13 +83,13 @@ class StdpCorrelationExperiment:
     ``correlation`` [0.6], ``window`` [1 s per step], ``spike_width`` [1 ms], ``voltage`` [0.3 V], ``grid``
     [spike_width].
     ``[neuron]`` ``capacitance`` [100 nF], ``tau`` [10 ms], ``threshold`` [1 V], ``reset`` [0.05 V],
-    ``drive`` [0.9: mean membrane drive at the initial conductances, as a fraction of the threshold] or
+    ``drive`` [0.7: mean membrane drive at the initial conductances, as a fraction of the threshold] or
     ``gain`` (the current mirror's gain, instead of ``drive``).
     ``[device]`` ``name`` ["vteam"], ``initial_state`` [[0.4, 0.6]], ``[device.params]``.
     ``[array]`` ``r_row``, ``r_col``, ``r_source``, ``r_sense`` [1 ohm].
     ``[write]`` ``v_potentiate`` [-0.9 V], ``v_depress`` [0.9 V], ``width`` [1 us], ``scheme`` ["v/2"],
     ``max_voltage`` [1.5 V], ``max_state_step`` [0.25].
-    ``[rule]`` ``a_plus`` [1.0 pulse], ``a_minus`` [1.05 pulse] (per spike pair), ``tau_plus``,
+    ``[rule]`` ``a_plus`` [0.5 pulse], ``a_minus`` [0.7 pulse] (per spike pair), ``tau_plus``,
     ``tau_minus`` [20 ms], ``max_pulses`` [4 per step].
     """
 
@@ -125,7 +125,7 @@ class StdpCorrelationExperiment:
         self.v_th = neu.positive("threshold", 1.0)
         self.v_reset = neu.get("reset", 0.05, float, lambda v: v >= 0, "be >= 0")
         gain = neu.get("gain", None, float, lambda v: v > 0, "be > 0")
-        self.drive = neu.positive("drive", 0.9)
+        self.drive = neu.positive("drive", 0.7)
         neu.finish()
         if not self.v_reset < self.v_th:
             raise ConfigError("neuron.reset must be below neuron.threshold")
@@ -162,8 +162,8 @@ class StdpCorrelationExperiment:
         self.write = WriteScheme(scheme, v_pot, v_dep, width)
 
         rule = Section(config, "rule", required=False)
-        self.stdp = PairSTDP(rule.get("a_plus", 1.0, float, lambda v: v >= 0, "be >= 0"),
-                             rule.get("a_minus", 1.05, float, lambda v: v >= 0, "be >= 0"),
+        self.stdp = PairSTDP(rule.get("a_plus", 0.5, float, lambda v: v >= 0, "be >= 0"),
+                             rule.get("a_minus", 0.7, float, lambda v: v >= 0, "be >= 0"),
                              rule.positive("tau_plus", 0.02), rule.positive("tau_minus", 0.02))
         self.rule = MixedPrecisionRule(1.0, 1.0, rule.get("max_pulses", 4, int, lambda v: v >= 1, "be >= 1"))
         rule.finish()

@@ -1,4 +1,5 @@
-"""Command-line interface: ``circuitsim doctor | simulate | demo | run | models | netlists | crossbar | irdrop | sweep``.
+"""Command-line interface: ``circuitsim doctor | simulate | demo | run | models | netlists | crossbar | irdrop
+| sweep``.
 
 Every error a user can cause ends in exit status 2 and a one-paragraph
 message on stderr, never a traceback (``CIRCUITSIM_DEBUG=1`` shows it).
@@ -298,7 +299,8 @@ def _demo(args: argparse.Namespace) -> int:
     results = run_demo(args.out, mode=args.mode, engine=args.engine)
     _print_report(results["perceptron"], Path(args.out))
     summary = results["neuron_synapse"]
-    print(f"neuron-synapse check: membrane peak {summary['membrane_peak_V']:.6f} V (closed form {summary['membrane_peak_closed_form_V']:.6f} V), "
+    print(f"neuron-synapse check: membrane peak {summary['membrane_peak_V']:.6f} V "
+          f"(closed form {summary['membrane_peak_closed_form_V']:.6f} V), "
           f"max error {summary['max_abs_error_vs_closed_form_V']:.2e} V over {summary['points']} points, "
           f"ngspice {summary['ngspice_version']}, run {summary['run_time_s']:.3f} s")
     print(f"wrote {Path(args.out) / 'neuron_synapse' / 'summary.json'} and membrane.png")

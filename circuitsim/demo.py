@@ -44,7 +44,7 @@ def run_demo(out_dir: Union[str, Path], mode: str = "restart", engine: str = "sh
 
 def run_neuron_synapse_check(out_dir: Union[str, Path], engine: str = "shared",
                              circuit: Optional[NeuronSynapse] = None, stop: float = 30e-3) -> Dict[str, Any]:
-    """Simulate the neuron-synapse circuit, compare it with its closed form, write ``summary.json`` and ``membrane.png``.
+    """Simulate the neuron-synapse circuit against its closed form; write ``summary.json`` and ``membrane.png``.
 
     Parameters
     ----------

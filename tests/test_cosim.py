@@ -347,3 +347,17 @@ def test_stdp_restart_and_lock_step_agree(tmp_path):
     for a, b in zip(reports["restart"]["metrics"], reports["lock-step"]["metrics"]):
         assert (a["post_spikes"], a["pulses"]) == (b["post_spikes"], b["pulses"])
         assert a["mean_g_correlated"] == pytest.approx(b["mean_g_correlated"], rel=1e-3)
+
+
+@pytest.mark.ngspice
+def test_half_select_disturbs_appear_when_half_the_pulse_passes_the_threshold(tmp_path):
+    """V/2 of a 0.9 V pulse (0.45 V) stays below VTEAM's 0.5 V thresholds: no disturbs.  Of a 1.3 V pulse
+    (0.65 V) it does not: half-selected cells move, and the report counts them."""
+    counts = {}
+    for amplitude in (0.9, 1.3):
+        config = _perceptron(experiment={"epochs": 2},
+                             write={"v_potentiate": -amplitude, "v_depress": amplitude, "width": 2e-7})
+        report = run_experiment(config, tmp_path / str(amplitude), progress=False)
+        counts[amplitude] = report["summary"]["half_select_disturbs_total"]
+    assert counts[0.9] == 0
+    assert counts[1.3] > 0

@@ -63,6 +63,23 @@ def letter_patterns() -> "tuple[np.ndarray, np.ndarray]":
     return np.array(patterns), np.array(labels)
 
 
+def count_disturbs(program: LineProgram, result: Any, circuit: CrossbarCircuit, fraction: float = 1e-3) -> int:
+    """Half-select disturbs of a step: (cell, write pulse) pairs where a cell the pulse did not select moved
+    its state by more than ``fraction`` of the state range during that pulse."""
+    name = circuit.state_params[0]
+    lo, hi = circuit.state_bounds()[name]
+    trace = np.stack([result.vectors[v] for v in circuit.state_vectors()[name]], axis=-1)   # (time, cells)
+    count = 0
+    for start, phase in zip(program.starts, program.phases):
+        if phase.kind != "write":
+            continue
+        a, b = np.searchsorted(result.time, [start, start + phase.duration])
+        a, b = min(a, len(result.time) - 1), min(b, len(result.time) - 1)
+        moved = np.abs(trace[b] - trace[a]) > fraction * (hi - lo)
+        count += int(np.count_nonzero(moved & ~phase.selected.ravel()))
+    return count
+
+
 class PerceptronExperiment:
     """The perceptron experiment, configured from an experiment file's tables.
 
@@ -218,7 +235,6 @@ class PerceptronExperiment:
         m, n = self.circuit.shape
         program = LineProgram((m, n), rise=self.rise)
         pending = state["pending"]
-        before = {k: v.copy() for k, v in state["states"].items()}
         if pending is not None and self.update_mode == "physical":
             program.extend(write_phases(pending, self.write))
         elif pending is not None:
@@ -236,16 +252,9 @@ class PerceptronExperiment:
         delta = self.targets - y
         accuracy = float(np.mean(np.argmax(f, axis=1) == self.labels))
         loss = float(np.mean(delta ** 2))
-        # half-select disturb: cells no write pulse selected whose state moved anyway
         disturbs = 0
-        name = self.circuit.state_params[0]
         if pending is not None and self.update_mode == "physical":
-            selected = np.zeros((m, n), dtype=bool)
-            for mask in program.write_masks():
-                selected |= mask
-            lo, hi = self.circuit.state_bounds()[name]
-            moved = np.abs(state["states"][name] - before[name]) > 1e-3 * (hi - lo)
-            disturbs = int(np.count_nonzero(moved & ~selected))
+            disturbs = count_disturbs(program, result, self.circuit)
         pulses_issued = 0
         if accuracy >= 1.0:
             state["pending"] = None

@@ -115,7 +115,8 @@ def ideal_update(device: Device, params: Dict[str, float], states: Dict[str, np.
     return out
 
 
-def pulse_step(device: Device, params: Dict[str, float], state: Dict[str, float], scheme: WriteScheme) -> Dict[str, float]:
+def pulse_step(device: Device, params: Dict[str, float], state: Dict[str, float],
+               scheme: WriteScheme) -> Dict[str, Dict[str, float]]:
     """Change of each state from one potentiating and one depressing pulse on an isolated device at ``state``.
 
     Returns ``{"potentiate": {name: change}, "depress": {...}}`` keyed by initial-state parameter.

@@ -193,7 +193,7 @@ class LineProgram:
         return np.array(times), np.array(values)
 
     def values_at(self, t: Any) -> np.ndarray:
-        """Every line's voltage at time(s) ``t`` (s): shape (..., M + N), rows first, then columns (0 V after the end)."""
+        """Every line's voltage at time(s) ``t`` (s): shape (..., M + N), rows then columns (0 V after the end)."""
         times, values = self._table()
         t = np.asarray(t, dtype=float)
         out = np.empty(t.shape + (values.shape[1],))

@@ -32,13 +32,13 @@ def _finite(value: float, name: str) -> float:
 
 def _positive(value: float, name: str, unit: str) -> float:
     if not _finite(value, name) > 0:
-        raise ValueError(f"{name} must be > 0 {unit}, got {value!r}")
+        raise ValueError(f"{name} must be > 0{' ' + unit if unit else ''}, got {value!r}")
     return float(value)
 
 
 def _non_negative(value: float, name: str, unit: str) -> float:
     if not _finite(value, name) >= 0:
-        raise ValueError(f"{name} must be >= 0 {unit}, got {value!r}")
+        raise ValueError(f"{name} must be >= 0{' ' + unit if unit else ''}, got {value!r}")
     return float(value)
 
 

@@ -5,7 +5,7 @@
 Prints, for each executor: the wall time of the sweep (points submitted to
 the last point file written; the cluster's start-up is timed separately and
 results.nc / plots are not written), the mean of the tasks' own run time
-(measured inside each task), and the Dask overhead per task:
+(measured inside each task, wall and CPU), and the Dask overhead per task:
 ``wall x workers / points - mean task time`` (scheduling, serialisation,
 the round trip to the client and the point file), also as a fraction of the
 task's own time.  Speed-up = wall(1 worker) / wall(2 workers).
@@ -29,13 +29,17 @@ from circuitsim.sweep.spec import parse_spec
 
 
 def measure(spec, executor, folder: Path):
-    seconds = []
+    seconds, cpu = [], []
+
+    def record(index, rec, ex):
+        seconds.append(rec["seconds"])
+        cpu.append(rec["cpu_seconds"])
+
     t0 = time.perf_counter()
-    run = run_sweep(spec, folder, scheduler=executor, gather=False,
-                    on_point=lambda i, rec, ex: seconds.append(rec["seconds"]))
+    run = run_sweep(spec, folder, scheduler=executor, gather=False, on_point=record)
     wall = time.perf_counter() - t0
     assert run.computed == spec.size and not run.failed, run.failed
-    return wall, statistics.fmean(seconds)
+    return wall, statistics.fmean(seconds), statistics.fmean(cpu)
 
 
 def main() -> None:
@@ -65,12 +69,14 @@ def main() -> None:
                 measure(spec, ex, Path(tmp) / f"warm{workers}")
                 best = min(measure(spec, ex, Path(tmp) / f"dask{workers}-{r}") for r in range(args.repeat))
             rows[f"Dask, {workers} worker{'s' if workers > 1 else ''}"] = (workers, *best, startup)
-    print(f"\n{'executor':<20} {'wall s':>8} {'task s (mean)':>14} {'overhead/task ms':>17} {'overhead/task':>14} "
-          f"{'cluster start s':>16}")
-    for name, (workers, wall, task, startup) in rows.items():
+    print(f"\n{'executor':<20} {'wall s':>8} {'task s (mean)':>14} {'task CPU s':>11} {'overhead/task ms':>17} "
+          f"{'overhead/task':>14} {'cluster start s':>16}")
+    for name, (workers, wall, task, cpu, startup) in rows.items():
         overhead = wall * workers / spec.size - task
-        print(f"{name:<20} {wall:8.2f} {task:14.4f} {1e3 * overhead:17.2f} {overhead / task:13.0%} "
+        print(f"{name:<20} {wall:8.2f} {task:14.4f} {cpu:11.4f} {1e3 * overhead:17.2f} {overhead / task:13.0%} "
               f"{startup:16.2f}")
+    print("(task s: wall time inside the task; task CPU s: CPU time of its process meanwhile. Task s well above "
+          "task CPU s means the task waited for a core: other processes on the machine)")
     w1, w2 = rows["Dask, 1 worker"][1], rows["Dask, 2 workers"][1]
     print(f"\nspeed-up 1 -> 2 workers: {w1 / w2:.2f}x   (Dask 2 workers vs serial: "
           f"{rows['serial (no Dask)'][1] / w2:.2f}x)")

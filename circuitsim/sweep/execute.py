@@ -72,9 +72,10 @@ def run_point(task: PointTask) -> Dict[str, Any]:
     dict
         ``outputs`` (name -> float or list of floats), ``spread_params``
         (the spread parameters' values as used), ``seconds`` (the task's own
-        time), ``host`` and ``pid`` of the worker.
+        wall time), ``cpu_seconds`` (CPU time of the worker process meanwhile),
+        ``host`` and ``pid`` of the worker.
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rng = np.random.default_rng(np.random.SeedSequence(task.seed, spawn_key=(task.index,)))
     params = apply_spread(task.params, task.spread, rng)
     outputs = task.function(params, rng=rng, variability=task.variability)
@@ -82,7 +83,8 @@ def run_point(task: PointTask) -> Dict[str, Any]:
         raise TypeError(f"a task function must return a mapping of outputs, got {type(outputs).__name__}")
     plain = {str(k): _plain(str(k), v) for k, v in outputs.items()}
     return {"outputs": plain, "spread_params": {k: params[k] for k in sorted(task.spread)},
-            "seconds": time.perf_counter() - t0, "host": socket.gethostname(), "pid": os.getpid()}
+            "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+            "host": socket.gethostname(), "pid": os.getpid()}
 
 
 def default_workers() -> int:

@@ -361,3 +361,28 @@ def test_half_select_disturbs_appear_when_half_the_pulse_passes_the_threshold(tm
         counts[amplitude] = report["summary"]["half_select_disturbs_total"]
     assert counts[0.9] == 0
     assert counts[1.3] > 0
+
+
+@pytest.mark.ngspice
+def test_experiment_sweep_kind_equals_direct_runs(tmp_path):
+    """The sweep's ``experiment`` kind (serial executor) gives, point for point, what run_experiment gives."""
+    import xarray as xr
+
+    from circuitsim.sweep import parse_spec, run_sweep
+
+    spec = parse_spec({"title": "t", "seed": 1,
+                       "task": {"kind": "experiment", "experiment": str(ROOT / "cosim" / "perceptron.toml"),
+                                "parameters": {"experiment.epochs": 2}},
+                       "grid": {"experiment.seed": [1, 2]}})
+    run = run_sweep(spec, tmp_path / "sweep", scheduler="serial")
+    assert run.computed == 2 and not run.failed
+    data = xr.open_dataset(run.dataset_path)
+    for seed in (1, 2):
+        direct = run_experiment(_perceptron(experiment={"epochs": 2, "seed": seed}), tmp_path / f"d{seed}",
+                                progress=False)
+        point = data.sel({"experiment.seed": seed})
+        assert float(point["final_accuracy"]) == direct["summary"]["final_accuracy"]
+        assert float(point["pulses_total"]) == direct["summary"]["pulses_total"]
+    with pytest.raises(Exception, match="device.name"):
+        parse_spec({"title": "t", "task": {"kind": "experiment", "experiment": str(ROOT / "cosim" / "perceptron.toml"),
+                                           "parameters": {"device.name": "nosuch"}}, "grid": {"experiment.seed": [1]}})

@@ -5,7 +5,7 @@ written ``"table.key"``::
 
     [task]
     kind = "experiment"
-    experiment = "cosim/perceptron.toml"     # relative to the spec's folder or the working directory
+    experiment = "cosim/perceptron.toml"     # relative to the working directory
     mode = "restart"
 
     [grid]
@@ -63,12 +63,7 @@ def _experiment_file(options: Mapping[str, Any]) -> Path:
     name = str(options.get("experiment", ""))
     if not name:
         raise ValueError("task.experiment: the experiment file (e.g. cosim/perceptron.toml) is required")
-    path = Path(name)
-    if not path.is_absolute() and options.get("spec_dir"):
-        candidate = Path(options["spec_dir"]) / path
-        if candidate.exists():
-            path = candidate
-    return path
+    return Path(name)
 
 
 def _parameters(options: Mapping[str, Any]) -> Dict[str, Any]:

@@ -30,3 +30,13 @@ def test_runs_in_plain_ngspice_batch(name, tmp_path, ngspice_path):
     assert "error" not in (proc.stdout + proc.stderr).lower(), proc.stdout + proc.stderr
     plots = read_raw(raw)
     assert plots and plots[-1].data.shape[0] > 10
+
+
+@pytest.mark.ngspice
+@pytest.mark.parametrize("name", sorted(REFERENCE_NETLISTS))
+def test_runs_without_a_raw_file(name, ngspice_path):
+    """`ngspice -b FILE` alone (no -r) must simulate: each deck prints something (.meas / .print)."""
+    proc = subprocess.run([ngspice_path, "-b", str(FOLDER / name)], capture_output=True, text=True, timeout=300,
+                          cwd=FOLDER)
+    output = proc.stdout + proc.stderr
+    assert "no simulations run" not in output and "error" not in output.lower(), output

@@ -17,6 +17,7 @@ from circuitsim.netlists.neuron_synapse import NeuronSynapse
 def _neuron_synapse_demo() -> str:
     net = NeuronSynapse().netlist()
     net.add(".tran 2e-05 0.03 0 2e-05")
+    net.add(".meas tran membrane_peak MAX v(mem)")     # something to print, so plain `ngspice -b` runs it
     return net.render()
 
 

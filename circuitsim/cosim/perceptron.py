@@ -21,7 +21,8 @@ import numpy as np
 from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule
-from circuitsim.cosim.writes import WriteScheme, differential_pulses, ideal_update, pulse_step, write_phases
+from circuitsim.cosim.tables import VTEAM_SYNAPSE, array_table, device_table, pulse_fraction, write_table
+from circuitsim.cosim.writes import differential_pulses, ideal_update, write_phases
 from circuitsim.netlists.crossbar import CatalogueCell
 from circuitsim.netlists.programming import LineProgram, Phase
 
@@ -30,9 +31,7 @@ __all__ = ["DEMO_CONFIG", "LETTERS", "PerceptronExperiment", "letter_patterns"]
 #: the experiment of ``cosim/perceptron.toml`` (a test keeps the two equal); ``circuitsim demo`` runs it
 DEMO_CONFIG: Dict[str, Any] = {
     "experiment": {"kind": "perceptron", "epochs": 40, "seed": 1, "update": "physical"},
-    "device": {"name": "vteam", "initial_state": [0.05, 0.95],
-               "params": {"ron": 1e4, "roff": 1e5, "v_off": 0.5, "v_on": -0.5, "k_off": 7.5e-5,
-                          "k_on": -7.5e-5, "alpha_off": 1.0, "alpha_on": 1.0}},
+    "device": {"name": "vteam", "initial_state": [0.05, 0.95], "params": dict(VTEAM_SYNAPSE)},
     "array": {"r_row": 2.0, "r_col": 2.0, "r_source": 1.0, "r_sense": 1.0},
     "read": {"voltage": 0.2, "duration": 1e-7, "gain": 1.0},
     "write": {"scheme": "v/2", "v_potentiate": -0.9, "v_depress": 0.9, "width": 1e-6, "max_voltage": 1.5,
@@ -108,25 +107,9 @@ class PerceptronExperiment:
         self.n_patterns = exp.get("patterns", 30, int, lambda v: 3 <= v <= 30, "be between 3 and 30")
         exp.finish()
 
-        dev = Section(config, "device", required=False)
-        name = dev.get("name", "vteam", str)
-        self.initial_range = dev.get("initial_state", [0.05, 0.95], list,
-                                     lambda v: len(v) == 2 and 0 <= v[0] <= v[1] <= 1,
-                                     "be [low, high] fractions of the state range, 0 <= low <= high <= 1")
-        params = dev.get("params", {
-            "ron": 1e4, "roff": 1e5, "v_off": 0.5, "v_on": -0.5, "k_off": 7.5e-5, "k_on": -7.5e-5,
-            "alpha_off": 1.0, "alpha_on": 1.0}, dict)
-        dev.finish()
-        from circuitsim.models.catalogue import DEVICES
-        if name not in DEVICES:
-            raise ConfigError(f"device.name: no device {name!r} in the catalogue; devices: {', '.join(DEVICES)}")
-        if len(DEVICES[name].states) != 1:
-            raise ConfigError(f"device.name: the perceptron needs a one-state device; {name} has "
-                              f"{len(DEVICES[name].states)}")
-
-        arr = Section(config, "array", required=False)
-        wires = {k: arr.positive(k, 1.0) for k in ("r_row", "r_col", "r_source", "r_sense")}
-        arr.finish()
+        device = device_table(config, [0.05, 0.95])
+        self.initial_range = device.initial_range
+        wires = array_table(config)
 
         read = Section(config, "read", required=False)
         self.v_read = read.positive("voltage", 0.2)
@@ -134,19 +117,8 @@ class PerceptronExperiment:
         self.gain = read.positive("gain", 1.0)
         read.finish()
 
-        write = Section(config, "write", required=False)
-        scheme = write.choice("scheme", ("v/2", "v/3"), "v/2")
-        v_pot = write.get("v_potentiate", -0.9, float)
-        v_dep = write.get("v_depress", 0.9, float)
-        width = write.positive("width", 1e-6)
-        max_voltage = write.positive("max_voltage", 1.5)
-        max_state_step = write.get("max_state_step", 0.25, float, lambda v: 0 < v <= 1, "be in (0, 1]")
-        write.finish()
-        for key, v in (("v_potentiate", v_pot), ("v_depress", v_dep)):
-            if v == 0 or abs(v) > max_voltage:
-                raise ConfigError(f"write.{key} = {v} V is outside the device's safe range "
-                                  f"(0 < |V| <= write.max_voltage = {max_voltage} V)")
-        self.write = WriteScheme(scheme, v_pot, v_dep, width)
+        self.write, max_state_step = write_table(config)
+        width = self.write.width
 
         rule = Section(config, "rule", required=False)
         rule_kind = rule.choice("kind", ("manhattan", "delta", "mixed_precision"), "manhattan")
@@ -163,14 +135,11 @@ class PerceptronExperiment:
         m, k = 10, 3
         rise = min(self.t_read, width) / 20
         self.rise = rise
-        self.circuit = CrossbarCircuit(name, (m, 2 * k), params, max_step=min(self.t_read, width) / 4, **wires)
+        self.circuit = CrossbarCircuit(device.name, (m, 2 * k), device.params,
+                                       max_step=min(self.t_read, width) / 4, **wires)
         self.device = self.circuit.model
-        self.params = dict(params)
-        try:
-            self.device.validate(**self.params)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"device.params: {exc}") from None
-        self._check_pulse_size(max_state_step)
+        self.params = dict(device.params)
+        self._weight_scale(pulse_fraction(self.circuit, self.write, max_state_step))
         patterns, labels = letter_patterns()
         self.patterns, self.labels = patterns[: self.n_patterns], labels[: self.n_patterns]
         self.inputs = np.hstack([np.where(self.patterns > 0, 1.0, -1.0), np.ones((len(self.patterns), 1))])
@@ -187,22 +156,15 @@ class PerceptronExperiment:
                                   f"{self.rule.max_pulses * self._weight_step / (2 * len(self.patterns)):.3g}")
 
     # -- set-up checks -------------------------------------------------------------------------------------
-    def _check_pulse_size(self, max_state_step: float) -> None:
+    def _weight_scale(self, steps: Dict[str, float]) -> None:
+        """Conductance range and one potentiating pulse's weight step at mid-range."""
         name = self.circuit.state_params[0]
         lo, hi = self.circuit.state_bounds()[name]
-        mid = {name: 0.5 * (lo + hi)}
-        steps = pulse_step(self.device, self.params, mid, self.write)
-        moved = max(abs(steps["potentiate"][name]), abs(steps["depress"][name])) / (hi - lo)
-        if moved > max_state_step:
-            raise ConfigError(f"write.width / amplitude: one pulse moves the device state by {moved:.0%} of its "
-                              f"range, more than write.max_state_step = {max_state_step:.0%} (the device's safe "
-                              "step); shorten the pulse or lower its amplitude")
-        if moved == 0:
-            raise ConfigError("write: one pulse does not move the device state at all (below its threshold?)")
         g = self._conductance({name: np.array([[lo, hi]])})[0]
         self._g_range = (float(g.min()), float(g.max()))
-        g_mid = self._conductance({name: np.array([[mid[name]]])})[0, 0]
-        g_up = self._conductance({name: np.array([[mid[name] + steps["potentiate"][name]]])})[0, 0]
+        mid = 0.5 * (lo + hi)
+        g_mid = self._conductance({name: np.array([[mid]])})[0, 0]
+        g_up = self._conductance({name: np.array([[mid + steps["potentiate"]]])})[0, 0]
         self._weight_step = abs(g_up - g_mid) / (self._g_range[1] - self._g_range[0])
 
     def _conductance(self, states: Dict[str, np.ndarray]) -> np.ndarray:

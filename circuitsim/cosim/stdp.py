@@ -33,7 +33,8 @@ import numpy as np
 from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.rules import MixedPrecisionRule, PairSTDP
-from circuitsim.cosim.writes import WriteScheme, ideal_update, pulse_step, write_phases
+from circuitsim.cosim.tables import array_table, device_table, pulse_fraction, write_table
+from circuitsim.cosim.writes import ideal_update, write_phases
 from circuitsim.netlists.crossbar import CatalogueCell
 from circuitsim.netlists.programming import LineProgram, Phase
 from circuitsim.numbers import spice_number
@@ -130,36 +131,12 @@ class StdpCorrelationExperiment:
         if not self.v_reset < self.v_th:
             raise ConfigError("neuron.reset must be below neuron.threshold")
 
-        dev = Section(config, "device", required=False)
-        name = dev.get("name", "vteam", str)
-        self.initial_range = dev.get("initial_state", [0.4, 0.6], list,
-                                     lambda v: len(v) == 2 and 0 <= v[0] <= v[1] <= 1,
-                                     "be [low, high] fractions of the state range")
-        params = dev.get("params", {
-            "ron": 1e4, "roff": 1e5, "v_off": 0.5, "v_on": -0.5, "k_off": 7.5e-5, "k_on": -7.5e-5,
-            "alpha_off": 1.0, "alpha_on": 1.0}, dict)
-        dev.finish()
-        from circuitsim.models.catalogue import DEVICES
-        if name not in DEVICES:
-            raise ConfigError(f"device.name: no device {name!r} in the catalogue; devices: {', '.join(DEVICES)}")
-
-        arr = Section(config, "array", required=False)
-        wires = {k: arr.positive(k, 1.0) for k in ("r_row", "r_col", "r_source", "r_sense")}
-        arr.finish()
-
-        write = Section(config, "write", required=False)
-        scheme = write.choice("scheme", ("v/2", "v/3"), "v/2")
-        v_pot = write.get("v_potentiate", -0.9, float)
-        v_dep = write.get("v_depress", 0.9, float)
-        width = write.positive("width", 1e-6)
-        max_voltage = write.positive("max_voltage", 1.5)
-        max_state_step = write.get("max_state_step", 0.25, float, lambda v: 0 < v <= 1, "be in (0, 1]")
-        write.finish()
-        for key, v in (("v_potentiate", v_pot), ("v_depress", v_dep)):
-            if v == 0 or abs(v) > max_voltage:
-                raise ConfigError(f"write.{key} = {v} V is outside the device's safe range "
-                                  f"(0 < |V| <= write.max_voltage = {max_voltage} V)")
-        self.write = WriteScheme(scheme, v_pot, v_dep, width)
+        device = device_table(config, [0.4, 0.6])
+        name, params = device.name, device.params
+        self.initial_range = device.initial_range
+        wires = array_table(config)
+        self.write, max_state_step = write_table(config)
+        width = self.write.width
 
         rule = Section(config, "rule", required=False)
         self.stdp = PairSTDP(rule.get("a_plus", 0.5, float, lambda v: v >= 0, "be >= 0"),
@@ -194,17 +171,7 @@ class StdpCorrelationExperiment:
                                        max_step=self.spike_width, **wires)
         self.device = self.circuit.model
         self.params = dict(params)
-        try:
-            self.device.validate(**self.params)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"device.params: {exc}") from None
-        state_name = self.circuit.state_params[0]
-        lo, hi = self.circuit.state_bounds()[state_name]
-        steps = pulse_step(self.device, self.params, {state_name: 0.5 * (lo + hi)}, self.write)
-        moved = max(abs(v[state_name]) for v in steps.values()) / (hi - lo)
-        if moved > max_state_step:
-            raise ConfigError(f"write.width / amplitude: one pulse moves the device state by {moved:.0%} of its "
-                              f"range, more than write.max_state_step = {max_state_step:.0%}")
+        pulse_fraction(self.circuit, self.write, max_state_step)
 
     @staticmethod
     def _state_range(name: str, params: Dict[str, float]) -> "tuple[float, float]":

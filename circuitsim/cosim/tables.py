@@ -1,0 +1,102 @@
+"""The experiment-file tables every crossbar experiment shares: ``[device]``, ``[array]``, ``[write]``.
+
+Each reader checks its table completely (through :class:`~circuitsim.cosim.config.Section`)
+and raises :class:`~circuitsim.cosim.config.ConfigError` naming the key, before any SPICE run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Tuple
+
+from circuitsim.cosim.config import ConfigError, Section
+from circuitsim.cosim.writes import WriteScheme, pulse_step
+
+__all__ = ["DeviceTable", "VTEAM_SYNAPSE", "array_table", "device_table", "pulse_fraction", "write_table"]
+
+#: VTEAM as a synapse: 10 k / 100 kohm, +-0.5 V thresholds, linear rates; a 0.9 V, 1 us pulse moves ~2 % of the range
+VTEAM_SYNAPSE: Dict[str, float] = {"ron": 1e4, "roff": 1e5, "v_off": 0.5, "v_on": -0.5, "k_off": 7.5e-5,
+                                   "k_on": -7.5e-5, "alpha_off": 1.0, "alpha_on": 1.0}
+
+
+@dataclass(frozen=True)
+class DeviceTable:
+    """``[device]``: the catalogue name, the initial-state band (fractions of the range) and parameter overrides."""
+
+    name: str
+    initial_range: List[float]
+    params: Dict[str, float]
+
+
+def device_table(config: Dict[str, Any], default_initial: List[float]) -> DeviceTable:
+    """Read ``[device]``: ``name`` ["vteam"], ``initial_state`` [``default_initial``], ``[device.params]``.
+
+    The device must be in the catalogue and have one state; the parameters must pass its ``validate``.
+    """
+    from circuitsim.models.catalogue import DEVICES
+
+    dev = Section(config, "device", required=False)
+    name = dev.get("name", "vteam", str)
+    initial = dev.get("initial_state", list(default_initial), list,
+                      lambda v: len(v) == 2 and 0 <= v[0] <= v[1] <= 1,
+                      "be [low, high] fractions of the state range, 0 <= low <= high <= 1")
+    params = dev.get("params", dict(VTEAM_SYNAPSE), dict)
+    dev.finish()
+    if name not in DEVICES:
+        raise ConfigError(f"device.name: no device {name!r} in the catalogue; devices: {', '.join(DEVICES)}")
+    if len(DEVICES[name].states) != 1:
+        raise ConfigError(f"device.name: crossbar experiments need a one-state device; {name} has "
+                          f"{len(DEVICES[name].states)}")
+    try:
+        DEVICES[name].validate(**params)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"device.params: {exc}") from None
+    return DeviceTable(name, [float(v) for v in initial], dict(params))
+
+
+def array_table(config: Dict[str, Any]) -> Dict[str, float]:
+    """Read ``[array]``: ``r_row``, ``r_col``, ``r_source``, ``r_sense`` (ohm, > 0) [1 ohm each]."""
+    arr = Section(config, "array", required=False)
+    wires = {k: arr.positive(k, 1.0) for k in ("r_row", "r_col", "r_source", "r_sense")}
+    arr.finish()
+    return wires
+
+
+def write_table(config: Dict[str, Any]) -> Tuple[WriteScheme, float]:
+    """Read ``[write]``: the pulse scheme and ``max_state_step``.
+
+    Keys: ``scheme`` ["v/2"], ``v_potentiate`` [-0.9 V], ``v_depress`` [0.9 V], ``width`` [1 us],
+    ``max_voltage`` [1.5 V: the device's safe range], ``max_state_step`` [0.25: the largest fraction of the
+    state range one pulse may move].
+    """
+    write = Section(config, "write", required=False)
+    scheme = write.choice("scheme", ("v/2", "v/3"), "v/2")
+    v_pot = write.get("v_potentiate", -0.9, float)
+    v_dep = write.get("v_depress", 0.9, float)
+    width = write.positive("width", 1e-6)
+    max_voltage = write.positive("max_voltage", 1.5)
+    max_state_step = write.get("max_state_step", 0.25, float, lambda v: 0 < v <= 1, "be in (0, 1]")
+    write.finish()
+    for key, v in (("v_potentiate", v_pot), ("v_depress", v_dep)):
+        if v == 0 or abs(v) > max_voltage:
+            raise ConfigError(f"write.{key} = {v} V is outside the device's safe range "
+                              f"(0 < |V| <= write.max_voltage = {max_voltage} V)")
+    return WriteScheme(scheme, v_pot, v_dep, width), max_state_step
+
+
+def pulse_fraction(circuit: Any, scheme: WriteScheme, max_state_step: float) -> Dict[str, float]:
+    """State change of one potentiating / depressing pulse at mid-range, checked against ``max_state_step``.
+
+    Returns ``{"potentiate": change, "depress": change, "moved": largest |change| / range}``.
+    """
+    name = circuit.state_params[0]
+    lo, hi = circuit.state_bounds()[name]
+    steps = pulse_step(circuit.model, circuit.params, {name: 0.5 * (lo + hi)}, scheme)
+    moved = max(abs(steps["potentiate"][name]), abs(steps["depress"][name])) / (hi - lo)
+    if moved > max_state_step:
+        raise ConfigError(f"write.width / amplitude: one pulse moves the device state by {moved:.0%} of its "
+                          f"range, more than write.max_state_step = {max_state_step:.0%} (the device's safe "
+                          "step); shorten the pulse or lower its amplitude")
+    if moved == 0:
+        raise ConfigError("write: one pulse does not move the device state at all (below its threshold?)")
+    return {"potentiate": steps["potentiate"][name], "depress": steps["depress"][name], "moved": moved}

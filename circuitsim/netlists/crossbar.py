@@ -687,15 +687,20 @@ class ThresholdSelector(_NonlinearCell):
         lo, hi = np.minimum(v, 0.0), np.maximum(v, 0.0)
         u = v * (g / (g + self.g_off))                     # the OFF solution (exact below the threshold)
         tol = 4 * np.finfo(float).eps * np.abs(v)
+        last = 2 * np.abs(v) + 1.0
         for _ in range(200):
             i_s, di_s = self.selector(u)
             h = g * (v - u) - i_s                          # decreasing in u
             lo = np.where(h > 0, u, lo)
             hi = np.where(h < 0, u, hi)
-            new = u + h / (g + di_s)
-            out = ~((new > lo) & (new < hi)) & (h != 0)
+            step = h / (g + di_s)
+            new = u + step
+            done = np.abs(step) <= tol
+            # bisect when Newton leaves the bracket or does not halve the previous step (rtsafe's safeguard,
+            # which also breaks Newton's two-cycles across the knee of the I-V)
+            out = (~((new > lo) & (new < hi)) | (np.abs(step) > 0.5 * last)) & ~done
             new = np.where(out, 0.5 * (lo + hi), new)
-            done = np.abs(new - u) <= tol
+            last = np.abs(new - u)
             u = new
             if np.all(done):
                 break
@@ -1030,16 +1035,21 @@ class OneTransistorOneResistor:
         hi = np.maximum(np.maximum(vr, vc), 0.0)
         vm = vr.copy()
         tol = 4 * np.finfo(float).eps * np.maximum(np.abs(hi), np.abs(lo))
+        last = 2 * (hi - lo) + 1.0
         for _ in range(300):
             ich, a_d, _ = self._channel(p, vm, vg, vc)
             ibd, gbd = self._junction(-vm, p["is"], vt)
             h = g * (vr - vm) - (ich - ibd)                   # decreasing in vm
             lo = np.where(h > 0, vm, lo)
             hi = np.where(h < 0, vm, hi)
-            new = vm + h / (g + a_d + gbd)
-            out = ~((new > lo) & (new < hi)) & (h != 0)
+            step = h / (g + a_d + gbd)
+            new = vm + step
+            done = np.abs(step) <= tol
+            # bisect when Newton leaves the bracket or does not halve the previous step (rtsafe's safeguard,
+            # which also breaks Newton's two-cycles across the knee of the I-V)
+            out = (~((new > lo) & (new < hi)) | (np.abs(step) > 0.5 * last)) & ~done
             new = np.where(out, 0.5 * (lo + hi), new)
-            done = np.abs(new - vm) <= tol
+            last = np.abs(new - vm)
             vm = new
             if np.all(done):
                 break
@@ -1251,4 +1261,6 @@ def cell_readout(result, spec: CrossbarSpec) -> Tuple[np.ndarray, np.ndarray]:
     v = row - col
     if spec.cell is None:
         return v, spec.conductance * v
+    if hasattr(spec.cell, "terminal_currents"):       # 1T1R: the current out of the row node into the cell
+        return v, spec.cell.terminal_currents(row.ravel(), col.ravel(), spec.conductance.ravel())[0].reshape(v.shape)
     return v, spec.cell.current(v.ravel(), spec.conductance.ravel())[0].reshape(v.shape)

@@ -75,13 +75,18 @@ def _parser() -> argparse.ArgumentParser:
 
 #: default row voltage (V) when --v is not given
 DEFAULT_ROW_VOLTAGE = 0.1
+#: cells of 'crossbar netlist' besides the catalogue devices
+NETLIST_CELLS = {"linear": "resistors 1/G", "selector": "I = G v_s sinh(V/v_s), v_s = 0.25 V",
+                 "threshold": "1S1R: threshold switch in series with 1/G", "memristor": "sinh-type I = G/a sinh(a V)",
+                 "1t1r": "1/G in series with a level-1 NMOS, gate at --gate"}
+NETLIST_SCHEMES = ("read", "floating", "v/2", "v/3")
 #: rough memory of the netlist text per cell (bytes): three element lines, built as numpy string arrays
 NETLIST_BYTES_PER_CELL = 1000
 
 
 def _array_options(p: argparse.ArgumentParser, need_v: bool, wires_required: bool = True,
-                   v_help: Optional[str] = None) -> None:
-    p.add_argument("--g", required=wires_required, metavar="G.npy",
+                   v_help: Optional[str] = None, g_required: Optional[bool] = None) -> None:
+    p.add_argument("--g", required=wires_required if g_required is None else g_required, metavar="G.npy",
                    help="cell conductances in siemens, rows x columns (.npy)")
     p.add_argument("--v", required=need_v, metavar="V.npy",
                    help=v_help or f"row voltages in volts, one per row (default {DEFAULT_ROW_VOLTAGE} V on every row)")
@@ -95,13 +100,32 @@ def _array_options(p: argparse.ArgumentParser, need_v: bool, wires_required: boo
 
 def _crossbar_parsers(sub: "argparse._SubParsersAction") -> None:
     crossbar = sub.add_parser("crossbar",
-                              help="passive crossbar: write its netlist, or solve it (fast solver or ngspice)")
+                              help="crossbar: write its netlist (any cell, bias scheme), or solve a passive one "
+                                   "(fast solver or ngspice)")
     actions = crossbar.add_subparsers(dest="action", required=True)
-    netlist = actions.add_parser("netlist", help="write the ngspice netlist of a crossbar (runs in plain ngspice -b)")
-    _array_options(netlist, need_v=False)
-    netlist.add_argument("--cell", default="linear", help="cell type (only 'linear' so far)")
-    netlist.add_argument("--scheme", default="read", help="bias scheme (only 'read': every row driven, every "
-                                                          "column sensed at 0 V, so far)")
+    netlist = actions.add_parser(
+        "netlist", help="write the ngspice netlist of a crossbar (runs in plain ngspice -b)",
+        description="Write the .op netlist of a crossbar in the default topology (rows driven at column 0, "
+                    "columns sensed at row M-1). Cells: " + ", ".join(f"{k} ({v})" for k, v in NETLIST_CELLS.items())
+                    + ", or a catalogue device name (circuitsim models list) with its state per cell from --state. "
+                    "Schemes: read (every row driven at V, every column sensed at 0 V), or floating, v/2, v/3 "
+                    "for reading one cell (--select ROW,COL) or one row (--select ROW) at --bias volts.")
+    _array_options(netlist, need_v=False, g_required=False)
+    netlist.add_argument("--cell", default="linear", metavar="NAME",
+                         help=f"cell: {', '.join(NETLIST_CELLS)} or a catalogue device (default linear)")
+    netlist.add_argument("--state", metavar="S.npy",
+                         help="catalogue cells: the state per cell, rows x columns (a device with k states: "
+                              "k x rows x columns, in the order of 'circuitsim models show NAME'); G is then "
+                              "the device's, --g is not used")
+    netlist.add_argument("--gate", type=float, default=1.8, metavar="V",
+                         help="1t1r: word-line (gate) voltage of every row (V, default 1.8)")
+    netlist.add_argument("--scheme", default="read", choices=NETLIST_SCHEMES, type=str.lower,
+                         help="read (default): every row driven, every column sensed at 0 V; floating, v/2, v/3: "
+                              "the unselected lines floating / at V/2 / at V/3 (columns 2V/3)")
+    netlist.add_argument("--select", metavar="ROW[,COL]",
+                         help="floating, v/2, v/3: the selected cell ROW,COL or the whole row ROW (0-based)")
+    netlist.add_argument("--bias", type=float, default=0.4, metavar="V",
+                         help="floating, v/2, v/3: voltage of the selected row (V, default 0.4)")
     netlist.add_argument("--out", required=True, metavar="FILE.cir", help="netlist file to write")
     solve = actions.add_parser("solve", help="column currents (A) of a crossbar, into each column's sense node")
     _array_options(solve, need_v=True,
@@ -196,18 +220,7 @@ def _crossbar(args: argparse.Namespace) -> int:
     import numpy as np
 
     if args.action == "netlist":
-        for option, value, allowed in (("--cell", args.cell, "linear"), ("--scheme", args.scheme, "read")):
-            if value != allowed:
-                return _fail(f"{option} {value!r} is not implemented yet in 'crossbar netlist': only {option} "
-                             f"{allowed} is available for now")
-        from circuitsim.netlists.crossbar import CrossbarSpec, crossbar_netlist
-
-        g, v = _arrays(args, (1,), keep_voltages=False, netlist=True)
-        spec = CrossbarSpec(g, v, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source, r_sense=args.r_sense)
-        Path(args.out).write_text(crossbar_netlist(spec))
-        m, n = g.shape
-        print(f"wrote {args.out}: {m} x {n} crossbar, .op; the column currents are i(vs0) ... i(vs{n - 1}) (A)")
-        return 0
+        return _crossbar_netlist(args)
     # solve
     if not args.out.lower().endswith(".npy"):
         return _fail(f"--out {args.out!r} must be a .npy file (the currents are saved with numpy.save)")
@@ -228,6 +241,101 @@ def _crossbar(args: argparse.Namespace) -> int:
         print(json.dumps({"currents": currents.tolist(), "engine": args.engine, "seconds": seconds}))
     else:
         print(f"wrote {args.out}: column currents (A), shape {currents.shape}, {args.engine} engine, {seconds:.3g} s")
+    return 0
+
+
+def _netlist_cell(args: argparse.Namespace):
+    """``(cell object or None, the catalogue cell's state shape or None)`` for ``--cell``."""
+    from circuitsim.models.catalogue import device_names
+    from circuitsim.netlists.crossbar import SinhMemristor, SinhSelector, ThresholdSelector
+
+    name = args.cell.strip()
+    key = name.lower()
+    if key in NETLIST_CELLS:
+        if args.state is not None:
+            raise ValueError(f"--state is for catalogue cells; --cell {name} takes its conductances from --g")
+        return {"linear": None, "selector": SinhSelector(), "threshold": ThresholdSelector(),
+                "memristor": SinhMemristor(), "1t1r": "1t1r"}[key]
+    if name not in device_names():
+        raise ValueError(f"unknown --cell {name!r}: choose one of {', '.join(NETLIST_CELLS)} or a catalogue device "
+                         f"({', '.join(device_names())})")
+    return name
+
+
+def _crossbar_netlist(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from circuitsim.netlists.crossbar import (BiasScheme, CatalogueCell, CrossbarSpec, OneTransistorOneResistor,
+                                              crossbar_netlist)
+
+    cell = _netlist_cell(args)
+    scheme = args.scheme
+    picked: List[int] = []
+    if scheme == "read" and args.select is not None:
+        raise ValueError("--select needs --scheme floating, v/2 or v/3 (the read scheme drives every row)")
+    if scheme != "read":
+        if args.select is None:
+            raise ValueError(f"--scheme {scheme} needs --select ROW,COL (one cell) or --select ROW (one row)")
+        if args.v is not None:
+            raise ValueError(f"--scheme {scheme} sets every line from --bias; drop --v (row voltages are for the "
+                             f"read scheme)")
+        parts = [p.strip() for p in args.select.split(",")]
+        try:
+            picked = [int(p) for p in parts]
+        except ValueError:
+            picked = []
+        if len(picked) not in (1, 2) or any(p < 0 for p in picked):
+            raise ValueError(f"--select {args.select!r} must be ROW,COL or ROW (0-based non-negative integers)")
+    if isinstance(cell, str) and cell != "1t1r":              # a catalogue device: the state array, no G
+        if args.g is not None:
+            raise ValueError(f"--cell {cell} takes its conductance from the device at --state; drop --g")
+        if args.state is None:
+            raise ValueError(f"--cell {cell} (a catalogue device) needs --state S.npy: its state per cell")
+        from circuitsim.models.catalogue import get_device
+
+        device = get_device(cell)
+        k = len(device.states)
+        shape, load = _load_npy(args.state, "the state array", (2,) if k == 1 else (3,))
+        if k > 1 and shape[0] != k:
+            raise ValueError(f"{cell} has {k} states ({', '.join(s.initial_param for s in device.states)}): "
+                             f"--state must have shape ({k}, rows, columns), got {tuple(shape)}")
+        _refuse_too_large(shape[-2:], 1, False, netlist=True)
+        state = load()
+        if not np.all(np.isfinite(state)):
+            raise ValueError(f"the state array in {args.state!r} must be finite")
+        states = state if k == 1 else {s.initial_param: state[i] for i, s in enumerate(device.states)}
+        cell_obj = CatalogueCell(device, states)
+        m = shape[-2]
+        v = (_load_npy(args.v, "the voltage array V", (1,))[1]() if args.v is not None
+             else np.full(m, DEFAULT_ROW_VOLTAGE))
+        if v.shape != (m,):
+            raise ValueError(f"shape mismatch between the state array and V: {m} rows, so V must have shape ({m},), "
+                             f"got {v.shape}")
+        g = None
+    else:
+        if args.g is None:
+            raise ValueError(f"--cell {args.cell} needs --g G.npy (the cell conductances in siemens)")
+        g, v = _arrays(args, (1,), keep_voltages=False, netlist=True)
+        m = g.shape[0]
+        cell_obj = (OneTransistorOneResistor(gate_voltages=args.gate) if cell == "1t1r" else cell)
+    spec = CrossbarSpec(g, v, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source, r_sense=args.r_sense,
+                        cell=cell_obj)
+    m, n = spec.shape
+    what = "every row driven, every column sensed at 0 V"
+    if scheme != "read":
+        bias = (BiasScheme.cell(scheme, args.bias, picked[0], picked[1]) if len(picked) == 2
+                else BiasScheme.row(scheme, args.bias, picked[0]))
+        spec = spec.biased(bias)
+        what = f"{scheme} scheme, selected {'cell' if len(picked) == 2 else 'row'} {','.join(map(str, picked))} at " \
+               f"{args.bias:g} V"
+    # nonlinear cells: Newton to 1e-9 (ngspice's default reltol 1e-3 stops early); abstol 1e-15 A resolves the
+    # small currents of OFF selectors; vntol stays at its default (lines floating behind OFF selectors cannot
+    # settle to much less than 1e-8 V)
+    options = None if spec.cell is None else "reltol=1e-9 abstol=1e-15"
+    Path(args.out).write_text(crossbar_netlist(spec, options=options))
+    sensed = np.flatnonzero(np.isfinite(spec.r_sense))
+    print(f"wrote {args.out}: {m} x {n} crossbar ({args.cell} cells; {what}), .op; the column currents are "
+          f"i(vs<j>) (A) for the {len(sensed)} sensed column(s)")
     return 0
 
 

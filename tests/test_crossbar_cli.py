@@ -63,7 +63,7 @@ def test_netlist_runs_in_plain_ngspice(arrays, ngspice_path):
     assert rel(spice, solve_crossbar(g, v, R_ROW, R_COL, R_SOURCE, R_SENSE).column_currents) <= AGREE
 
 
-def test_netlist_default_voltage_and_unimplemented_options(arrays):
+def test_netlist_default_voltage_and_cell_names(arrays):
     folder, g, _, _ = arrays
     out = folder / "default.cir"
     proc = _cli("crossbar", "netlist", "--g", folder / "G.npy", "--r-row", 1, "--r-col", 1, "--out", out,
@@ -71,11 +71,13 @@ def test_netlist_default_voltage_and_unimplemented_options(arrays):
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert all(f"Vin{i} in{i} 0 0.1\n" in text for i in range(16)) and text.endswith(".end\n")
-    for option, value in (("--cell", "selector"), ("--cell", "1T1R"), ("--scheme", "V/2")):
+    for cell, line in (("selector", "Bg0_0 r0_0 c0_0 I="), ("1T1R", "Mg0_0 m0_0 w0 c0_0 0 nmos1t1r"),
+                       ("memristor", "Bg0_0 r0_0 c0_0 I=")):
         proc = _cli("crossbar", "netlist", "--g", folder / "G.npy", "--r-row", 1, "--r-col", 1, "--out",
-                    folder / "x.cir", option, value)
-        assert proc.returncode == 2 and "Traceback" not in proc.stderr
-        assert f"{option} '{value}' is not implemented yet" in proc.stderr
+                    folder / "x.cir", "--cell", cell, "--scheme", "V/2", "--select", "3")
+        assert proc.returncode == 0, proc.stderr
+        text = (folder / "x.cir").read_text()
+        assert line in text and "Vin3 in3 0 0.4\n" in text and "Vin0 in0 0 0.2\n" in text
 
 
 @pytest.mark.ngspice
@@ -209,3 +211,89 @@ def test_bad_input_with_the_ngspice_engine_and_in_irdrop(tmp_path):
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr and proc.stderr.startswith("circuitsim: error: ")
         assert message in " ".join(proc.stderr.split()), proc.stderr
+
+
+# --------------------------------------------------------------------------- netlist: cells and bias schemes
+
+
+def _one_paragraph_error(proc, message):
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith("circuitsim: error: ")
+    assert "\n\n" not in proc.stderr.strip()
+    assert message in " ".join(proc.stderr.split()), proc.stderr
+
+
+def test_netlist_help_lists_cells_and_schemes():
+    proc = _cli("crossbar", "netlist", "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    for word in ("threshold", "selector", "1t1r", "catalogue device", "--state", "floating,v/2,v/3", "--select",
+                 "ROW[,COL]", "--bias"):
+        assert word in text, word
+    proc = _cli("crossbar", "netlist", "--g", "g.npy", "--r-row", "1", "--r-col", "1", "--scheme", "v/4",
+                "--out", "x.cir")
+    assert proc.returncode == 2 and "invalid choice: 'v/4'" in proc.stderr
+
+
+@pytest.mark.ngspice
+def test_netlist_threshold_cell_v3_scheme_runs_and_matches_the_solver(tmp_path, batch_engine):
+    from circuitsim.analysis.irdrop import read_spec
+    from circuitsim.netlists.crossbar import ThresholdSelector, column_currents
+
+    g = np.random.default_rng(4).uniform(1e-6, 1e-4, (5, 4))
+    np.save(tmp_path / "g.npy", g)
+    proc = _cli("crossbar", "netlist", "--g", "g.npy", "--r-row", "1", "--r-col", "2", "--cell", "threshold",
+                "--scheme", "v/3", "--select", "1,2", "--bias", "0.6", "--out", "x.cir", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "v/3 scheme, selected cell 1,2 at 0.6 V" in proc.stdout
+    deck = (tmp_path / "x.cir").read_text()
+    spice = column_currents(batch_engine.run(deck), 4)
+    spec = read_spec(g, "V/3", 0.6, (1, 2), 1.0, 1e-3, 1e-3, cell=ThresholdSelector())
+    from dataclasses import replace
+    fast = solve_crossbar(replace(spec, r_col=2.0)).column_currents
+    # the sensed (selected) column to 1e-9; the unselected columns carry only OFF-cell currents (0.6 nA), where
+    # ngspice's i(vs) differs from the B-sources' currents at its own node voltages by ~3e-14 A per
+    # reverse-biased cell (its node voltages agree with the fast solver's to 1e-12; seen with any reltol /
+    # abstol / vntol), 2.5e-9 of the largest column current here
+    assert spice[2] == pytest.approx(fast[2], rel=1e-9, abs=0)
+    assert rel(spice, fast) <= 1e-8
+
+
+@pytest.mark.ngspice
+def test_netlist_catalogue_cell_with_state_and_row_selection(tmp_path, batch_engine):
+    from circuitsim.netlists.crossbar import BiasScheme, CatalogueCell, CrossbarSpec, column_currents
+
+    x = np.random.default_rng(5).uniform(0.2, 0.8, (4, 3))
+    np.save(tmp_path / "s.npy", x)
+    proc = _cli("crossbar", "netlist", "--cell", "lid_joglekar", "--state", "s.npy", "--r-row", "1", "--r-col", "1",
+                "--scheme", "floating", "--select", "2", "--bias", "0.3", "--out", "x.cir", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    deck = (tmp_path / "x.cir").read_text()
+    assert ".subckt lid_joglekar_read " in deck and "Vin2 in2 0 0.3" in deck and "Vin0 " not in deck
+    spec = CrossbarSpec(None, np.zeros(4), 1.0, 1.0, cell=CatalogueCell("lid_joglekar", x)).biased(
+        BiasScheme.row("floating", 0.3, 2))
+    assert rel(column_currents(batch_engine.run(deck), 3), solve_crossbar(spec).column_currents) <= 1e-9
+
+
+NETLIST_BAD = {
+    "unknown cell": (["--g", "g4x3.npy", "--cell", "diode"], "unknown --cell 'diode'"),
+    "scheme without select": (["--g", "g4x3.npy", "--scheme", "v/2"], "--scheme v/2 needs --select ROW,COL"),
+    "bad select": (["--g", "g4x3.npy", "--scheme", "v/3", "--select", "a,b"], "must be ROW,COL or ROW"),
+    "select outside": (["--g", "g4x3.npy", "--scheme", "v/3", "--select", "7,0"], "selected row 7 is outside"),
+    "select with read": (["--g", "g4x3.npy", "--select", "1,1"], "--select needs --scheme floating, v/2 or v/3"),
+    "v with scheme": (["--g", "g4x3.npy", "--v", "v4.npy", "--scheme", "floating", "--select", "0"], "drop --v"),
+    "catalogue without state": (["--cell", "lid_joglekar"], "needs --state S.npy"),
+    "catalogue with g": (["--cell", "lid_joglekar", "--g", "g4x3.npy", "--state", "g4x3.npy"], "drop --g"),
+    "state for linear": (["--g", "g4x3.npy", "--state", "g4x3.npy"], "--state is for catalogue cells"),
+    "two-state device": (["--cell", "vo2", "--state", "g4x3.npy"], "must be a non-empty 3-D array"),
+    "no g": (["--cell", "threshold"], "--cell threshold needs --g G.npy"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NETLIST_BAD))
+def test_netlist_bad_cell_and_scheme_input(tmp_path, case):
+    _bad_files(tmp_path)
+    args, message = NETLIST_BAD[case]
+    proc = _cli("crossbar", "netlist", "--r-row", "1", "--r-col", "1", "--out", "x.cir", *args, cwd=tmp_path)
+    _one_paragraph_error(proc, message)
+    assert not (tmp_path / "x.cir").exists()

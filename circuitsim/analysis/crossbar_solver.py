@@ -49,13 +49,20 @@ ground by a finite-gain transimpedance stage, exactly a resistance
 ``R_f / (1 + A)`` in series with ``r_sense`` to a source ``A u / (1 + A)``
 (derivation in :class:`_Problem`); a nonlinear ``cell`` (static I-V:
 :class:`~circuitsim.netlists.crossbar.SinhSelector`,
-:class:`~circuitsim.netlists.crossbar.SinhMemristor`, read-only
-:class:`~circuitsim.netlists.crossbar.CatalogueCell`) is solved by Newton
-with the direct method: the node numbering, the fill-reducing order and the
-sparsity pattern are built once, the Jacobian ``L + C^T diag(f'(v)) C`` is
-refactored (SuperLU) each iteration, each step is limited to the cell's
-``max_step`` volts on any cell, and Newton stops when a step moves no node by
-more than ``newton_tol`` (1e-12) of the largest source voltage.
+:class:`~circuitsim.netlists.crossbar.SinhMemristor`,
+:class:`~circuitsim.netlists.crossbar.ThresholdSelector`, read-only
+:class:`~circuitsim.netlists.crossbar.CatalogueCell`, and the three-terminal
+:class:`~circuitsim.netlists.crossbar.OneTransistorOneResistor`) is solved by
+Newton: the node numbering, the fill-reducing order and the sparsity pattern
+are built once; with ``"direct"`` the Jacobian ``L + C^T diag(f'(v)) C`` is
+refactored (SuperLU) each iteration, with ``"pcg"`` each correction is solved
+by the wire-preconditioned CG above on that Jacobian (two-terminal cells:
+it is the nodal matrix with the slopes ``f'(v)`` as cell conductances); each
+step is limited to the cell's ``max_step`` volts on any cell, and Newton
+stops when a step moves no node by more than ``newton_tol`` (1e-12) of the
+largest source voltage.  Cells with an internal node eliminate it per cell
+(:meth:`ThresholdSelector.split`, :meth:`OneTransistorOneResistor.terminal_currents`).
+A spec with time-dependent ``sources`` is refused (DC only).
 
 Conditioning: the nodal matrix mixes wire conductances (1/r) with cell
 conductances G.  With every line driven and sensed it is benign (about 1e-12
@@ -1151,7 +1158,8 @@ def solve_crossbar(spec_or_g: Union[CrossbarSpec, np.ndarray], V: Optional[np.nd
     method
         ``"direct"``, ``"pcg"`` or ``"auto"`` (direct up to 128 x 128, or up to
         512 x 512 with >= 16 input vectors; pcg otherwise; whichever fits in
-        memory; always direct for nonlinear cells).
+        memory; direct for nonlinear cells unless ``"pcg"`` is asked for, which
+        the three-terminal 1T1R cell refuses).
     column_voltages
         Voltage each column's sense node is held at (V), ``(N,)`` or ``(K, N)``;
         default 0 (the virtual ground).  Non-zero: the columns are driven

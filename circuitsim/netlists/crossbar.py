@@ -36,10 +36,12 @@ Options (keyword fields of :class:`CrossbarSpec`, all off by default):
 ``cell``
     A cell other than the linear conductance: a static nonlinear I-V
     (:class:`SinhSelector` for 1S1R, :class:`SinhMemristor`; B-sources in the
-    deck, Newton in the fast solver), any catalogue device with its state per
-    cell from an array (:class:`CatalogueCell`), or 1T1R
-    (:class:`OneTransistorOneResistor`, a level-1 NMOS per cell with a word
-    line per row; generator only).
+    deck, Newton in the fast solver), 1S1R with a threshold switch in series
+    with the memory element (:class:`ThresholdSelector`, an internal node per
+    cell), any catalogue device with its state per cell from an array
+    (:class:`CatalogueCell`), or 1T1R (:class:`OneTransistorOneResistor`, a
+    level-1 NMOS per cell with a word line per row; the fast solver reproduces
+    ngspice's level-1 equations).
 
 Bias schemes (:class:`BiasScheme`) and differential pairs
 (:class:`DifferentialMapping`) are expressed with these options, so the same
@@ -427,8 +429,9 @@ class CrossbarSpec:
         ``voltages`` and ``column_voltages``).
     cell
         The cell element, ``None`` for the linear conductance; else
-        :class:`SinhSelector`, :class:`SinhMemristor`, :class:`CatalogueCell`
-        (both engines) or :class:`OneTransistorOneResistor` (generator only).
+        :class:`SinhSelector`, :class:`SinhMemristor`, :class:`ThresholdSelector`,
+        :class:`CatalogueCell` or :class:`OneTransistorOneResistor` (both engines;
+        a dynamic catalogue cell or a 1T1R card beyond level 1: generator only).
     """
 
     conductance: np.ndarray

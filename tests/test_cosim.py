@@ -31,7 +31,7 @@ import pytest
 
 from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError
-from circuitsim.cosim.coupling import make_coupling
+from circuitsim.cosim.coupling import LockStepCoupling, make_coupling
 from circuitsim.cosim.perceptron import DEMO_CONFIG, PerceptronExperiment, letter_patterns
 from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule, PairSTDP
 from circuitsim.cosim.runner import build_experiment, run_experiment
@@ -213,8 +213,11 @@ def test_restart_and_lock_step_agree_on_a_program_sequence():
     start = circuit.initial_states({"x0": 0.5 * X_OFF})
     scheme = WriteScheme("v/2", -0.9, 0.9, 1e-6)
     finals = {}
-    for mode in ("restart", "lock-step"):
-        coupling = make_coupling(mode, circuit, start)
+    for mode in ("restart", "lock-step", "lock-step reloading"):
+        if mode == "lock-step reloading":       # the memory limit forces a reload before every step
+            coupling = LockStepCoupling(circuit, start, memory_limit=1)
+        else:
+            coupling = make_coupling(mode, circuit, start)
         states, reads = start, []
         try:
             for step in range(3):
@@ -228,8 +231,10 @@ def test_restart_and_lock_step_agree_on_a_program_sequence():
         finally:
             coupling.close()
         finals[mode] = (states["x0"], np.array(reads))
-    assert np.max(np.abs(finals["restart"][0] - finals["lock-step"][0])) < 1e-3 * X_OFF
-    assert finals["restart"][1] == pytest.approx(finals["lock-step"][1], rel=1e-3)
+    assert coupling.reloads == 2
+    for mode in ("lock-step", "lock-step reloading"):
+        assert np.max(np.abs(finals["restart"][0] - finals[mode][0])) < 1e-3 * X_OFF
+        assert finals["restart"][1] == pytest.approx(finals[mode][1], rel=1e-3)
 
 
 @pytest.mark.ngspice

@@ -121,6 +121,11 @@ class LockStepCoupling:
         A :class:`~circuitsim.spice.shared.SharedEngine` (one is started when ``None``).
     timeout
         Seconds each step may take.
+    memory_limit
+        ngspice keeps every time point of the run in memory (about 14 MB per
+        step of a 32 x 32 array); when the saved vectors pass this many bytes,
+        the transient is reloaded from the carried states before the next step
+        (a restart-mode step boundary, once in a long while).
     """
 
     circuit: CrossbarCircuit
@@ -128,10 +133,10 @@ class LockStepCoupling:
     horizon: float = 1e3
     engine: Any = None
     timeout: Optional[float] = 600.0
+    memory_limit: float = 1e9
     mode: str = field(default="lock-step", init=False)
 
     def __post_init__(self) -> None:
-        from circuitsim.spice.lockstep import LockStepSession
         from circuitsim.spice.shared import SharedEngine
 
         if self.engine is None or self.engine == "shared":
@@ -141,17 +146,30 @@ class LockStepCoupling:
             raise ValueError("lock-step needs the circuit's max_step (s): the .tran spans the whole experiment, "
                              "so ngspice's default (1/50 of it) would step over the pulses")
         m, n = circuit.shape
+        self._names = [f"vin{i}" for i in range(m)] + [f"vs{j}" for j in range(n)]
+        self.reloads = 0
+        self._start(self.initial_states)
+
+    def _start(self, states: Dict[str, np.ndarray]) -> None:
+        from circuitsim.spice.lockstep import LockStepSession
+
+        circuit = self.circuit
+        m, n = circuit.shape
         external = LineSources(("external",) * m, ("external",) * n)
         extra = {name: "external" for name in circuit.extra_sources}
-        self._initial = {k: np.array(v, dtype=float) for k, v in self.initial_states.items()}
+        self._initial = {k: np.array(v, dtype=float) for k, v in states.items()}
         deck = circuit.deck(self._initial, external, extra, self.horizon, step=1e-9, control=False)
         self.session = LockStepSession(self.engine, deck, circuit.vectors(), timeout=self.timeout,
                                        pre_commands=circuit.pre_commands())
-        self._names = [f"vin{i}" for i in range(m)] + [f"vs{j}" for j in range(n)]
+        self._stored = 0
 
     def run(self, program: LineProgram, states: Dict[str, np.ndarray],
             extra: Optional[Dict[str, Waveform]] = None) -> StepResult:
-        """Advance by ``program.duration``; ``states`` must be what the transient carries (checked loosely)."""
+        """Advance by ``program.duration``; ``states`` is what the transient carries (used after a reload)."""
+        if self._stored > self.memory_limit:
+            self.session.close()
+            self._start(states)
+            self.reloads += 1
         times, values = program._table()
         tables = {name: (times, values[:, k]) for k, name in enumerate(self._names)}
         for name, (t, v) in (extra or {}).items():
@@ -160,6 +178,7 @@ class LockStepCoupling:
         data = self.session.step(program.duration, tables, program.breakpoints())
         seconds = time.perf_counter() - start
         t = data.pop("time")
+        self._stored += 8 * len(t) * (len(data) + 1)
         return StepResult(t, data, self.circuit.final_states(data, self._initial), seconds)
 
     def close(self) -> None:

@@ -31,14 +31,17 @@ Measured (2026-11-23, 32 x 32, 10 steps, 2 shared cores at load 2-4; ngspice 46,
 SPICE 6.3 s/step restart, 6.9 s/step lock-step (about 1600 time points); overhead 0.048 s/step
 restart (0.8 %: deck text 0.037 s), 0.010 s/step lock-step (0.14 %: building the program 0.007 s).
 Goal met.  Inside the SPICE time, not counted above: the Python ``GetVSRCData`` callbacks of
-lock-step (about 14 % of the worker's CPU by ``perf``), pickling the full history of every state
+lock-step (about 14 % of the worker's CPU by ``perf``), pickling this step's samples of every state
 vector (about 13.6 MB/step, 0.02-0.03 s in this process), and the lock-step worker's memory grows
-by about that much per step (ngspice keeps the whole run).  Restart and lock-step agree to 1.2e-4
+by about that much per step (ngspice keeps the whole run; LockStepCoupling reloads the transient
+from the carried states past 1 GB).  Restart and lock-step agree to 1.2e-4
 of the state range after 10 steps, with the same pulse decisions.
 
 ``--omp-threads``: libngspice is linked with OpenMP (libgomp; OSDI device loads
-use it).  ``default`` leaves the worker's environment alone, ``1`` sets
-``OMP_NUM_THREADS=1`` for the worker process, ``both`` runs both (default).
+use it).  circuitsim runs ngspice with ``CIRCUITSIM_NGSPICE_THREADS`` threads
+(default 1: ``OMP_NUM_THREADS`` and spinit's ``num_threads``); ``default`` here
+means Debian spinit's 8 threads (what ngspice did before circuitsim set 1),
+``1`` the shipped setting, ``both`` runs both (default).
 With the machine's cores busy with other jobs (load 7-9 on 2 cores) the
 shipped setting made lock-step steps of small arrays 20-60x slower (6 x 6:
 15.1 s against 0.27 s per step; worker CPU 4.3 s against 0.08 s), apparently
@@ -271,7 +274,6 @@ def main() -> None:
                               max_step=min(args.read_time, args.width) / 4)
     problem = Problem(args.size, args.reads, args.steps, args.seed, 0.2, circuit)
     variants = ["1", "default"] if args.omp_threads == "both" else [args.omp_threads]
-    inherited = os.environ.get("OMP_NUM_THREADS")
     print(f"co-simulation overhead benchmark: {m}x{n} VTEAM crossbar (OSDI cells, {m} inputs, {m // 2} differential "
           f"outputs), Manhattan rule, {args.steps} steps of {args.reads} reads x {args.read_time:g} s + "
           f"the previous step's V/2 write pulses ({args.width:g} s each, column by column); max_step "
@@ -282,25 +284,19 @@ def main() -> None:
     results: Dict[str, Dict[str, Any]] = {}
     try:
         for omp in variants:
-            if omp == "1":
-                os.environ["OMP_NUM_THREADS"] = "1"
-            elif inherited is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = inherited
-            label = "OMP_NUM_THREADS=1" if omp == "1" else f"OMP_NUM_THREADS={inherited or 'unset'} (as shipped)"
+            # circuitsim gives ngspice processes CIRCUITSIM_NGSPICE_THREADS OpenMP threads (default 1);
+            # "default" restores Debian spinit's 8, the setting before circuitsim overrode it
+            os.environ["CIRCUITSIM_NGSPICE_THREADS"] = "1" if omp == "1" else "8"
+            label = "1 thread (circuitsim)" if omp == "1" else "8 threads (Debian spinit)"
             print(f"\n[{label}]", flush=True)
             for mode in ("restart", "lock-step"):
                 results[f"{omp}/{mode}"] = run_mode(mode, circuit, problem, scheme, args.read_time, rise,
                                                     args.profile and mode == "lock-step")
     finally:
-        if inherited is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
-        else:
-            os.environ["OMP_NUM_THREADS"] = inherited
+        os.environ.pop("CIRCUITSIM_NGSPICE_THREADS", None)
 
     lo, hi = circuit.state_bounds()["x0"]
-    env_label = {"1": "OMP=1", "default": "as shipped"}
+    env_label = {"1": "1 thread", "default": "8 threads"}
     print("\nWall clock: medians per step over steps 2..N (step 1 has no write pulses), seconds.")
     head = (f"{'worker env':10s} {'mode':9s} {'SPICE':>7s} {'=worker':>7s} {'+callpy':>7s} {'overhd':>7s} "
             f"{'ovh/SPICE':>9s} {'strict':>7s} {'program':>7s} {'deck':>7s} {'final':>7s} {'rd+rule':>7s} "
@@ -361,7 +357,7 @@ def main() -> None:
         s_one = med(results["1/lock-step"]["rows"], "spice", True)
         r_default = med(results["default/restart"]["rows"], "spice", True)
         r_one = med(results["1/restart"]["rows"], "spice", True)
-        print(f"OpenMP: lock-step SPICE s/step {s_default:.3f} as shipped vs {s_one:.3f} with OMP_NUM_THREADS=1 "
+        print(f"OpenMP: lock-step SPICE s/step {s_default:.3f} with 8 threads vs {s_one:.3f} with 1 "
               f"({s_default / s_one:.1f}x); restart {r_default:.3f} vs {r_one:.3f} ({r_default / r_one:.1f}x).")
     for key, res in results.items():
         if res["profile"]:

@@ -690,6 +690,7 @@ class ThresholdSelector(_NonlinearCell):
         lo, hi = np.minimum(v, 0.0), np.maximum(v, 0.0)
         u = v * (g / (g + self.g_off))                     # the OFF solution (exact below the threshold)
         tol = 4 * np.finfo(float).eps * np.abs(v)
+        width = 64 * _EPS * np.abs(v)                      # rounding in I_s near the knee: ~1e-21 A on h
         last = 2 * np.abs(v) + 1.0
         for _ in range(200):
             i_s, di_s = self.selector(u)
@@ -698,7 +699,9 @@ class ThresholdSelector(_NonlinearCell):
             hi = np.where(h < 0, u, hi)
             step = h / (g + di_s)
             new = u + step
-            done = np.abs(step) <= tol
+            # converged: a step below rounding, or the residual at its rounding level
+            done = ((np.abs(step) <= tol) | (np.abs(h) <= 8 * _EPS * (g * (np.abs(v) + np.abs(u)) + np.abs(i_s)))
+                    | (hi - lo <= width))                      # the bracket is closed to ~1e-14 of the voltages
             # bisect when Newton leaves the bracket or does not halve the previous step (rtsafe's safeguard,
             # which also breaks Newton's two-cycles across the knee of the I-V)
             out = (~((new > lo) & (new < hi)) | (np.abs(step) > 0.5 * last)) & ~done
@@ -1038,6 +1041,9 @@ class OneTransistorOneResistor:
         hi = np.maximum(np.maximum(vr, vc), 0.0)
         vm = vr.copy()
         tol = 4 * np.finfo(float).eps * np.maximum(np.abs(hi), np.abs(lo))
+        # rounding of vgs - vto near threshold puts ~1e-21 A of noise on h: a bracket closed to 64 eps of the
+        # terminal voltages (~1e-15 V) is converged
+        width = 64 * _EPS * np.maximum(np.abs(hi), np.abs(lo))
         last = 2 * (hi - lo) + 1.0
         for _ in range(300):
             ich, a_d, _ = self._channel(p, vm, vg, vc)
@@ -1047,7 +1053,11 @@ class OneTransistorOneResistor:
             hi = np.where(h < 0, vm, hi)
             step = h / (g + a_d + gbd)
             new = vm + step
-            done = np.abs(step) <= tol
+            # converged: a step below rounding, or the residual at its rounding level (in saturation with a
+            # small G the slope is ~G and rounding in h alone moves the step by more than eps * |V|)
+            done = ((np.abs(step) <= tol)
+                    | (np.abs(h) <= 8 * _EPS * (g * (np.abs(vr) + np.abs(vm)) + np.abs(ich) + np.abs(ibd)))
+                    | (hi - lo <= width))                      # the bracket is closed to ~1e-14 of the voltages
             # bisect when Newton leaves the bracket or does not halve the previous step (rtsafe's safeguard,
             # which also breaks Newton's two-cycles across the knee of the I-V)
             out = (~((new > lo) & (new < hi)) | (np.abs(step) > 0.5 * last)) & ~done
@@ -1057,7 +1067,9 @@ class OneTransistorOneResistor:
             if np.all(done):
                 break
         else:  # pragma: no cover
-            raise RuntimeError("1T1R: the internal node did not converge")
+            k = int(np.argmax(~done))
+            raise RuntimeError(f"1T1R: the internal node did not converge (cell {k}: v_r={vr[k]!r}, v_c={vc[k]!r}, "
+                               f"G={g[k]!r}, gate={vg[k]!r}; bracket [{lo[k]!r}, {hi[k]!r}], step {step[k]!r})")
         ich, p_m, q_c = self._channel(p, vm, vg, vc)
         ibd, gbd = self._junction(-vm, p["is"], vt)
         ibs, gbs = self._junction(-vc, p["is"], vt)
@@ -1086,6 +1098,7 @@ class OneTransistorOneResistor:
         return out + _rows_block(m, template, (1.0 / conductance).tolist())
 
 
+_EPS = float(np.finfo(float).eps)
 #: ngspice's thermal voltage at 27 C (CONSTKoverQ * (27 + CONSTCtoK), const.h), and its exponent limit
 _VT = 1.38064852e-23 / 1.6021766208e-19 * (27.0 + 273.15)
 _MAX_EXP_ARG = 709.0

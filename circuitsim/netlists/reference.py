@@ -12,6 +12,7 @@ from typing import Callable, Dict, List, Union
 
 from circuitsim.netlists.mott_circuits import REFERENCE_DECKS as MOTT_DECKS
 from circuitsim.netlists.neuron_synapse import NeuronSynapse
+from circuitsim.netlists.spintronic_circuits import REFERENCE_DECKS as SPIN_DECKS
 
 
 def _neuron_synapse_demo() -> str:
@@ -25,6 +26,7 @@ def _neuron_synapse_demo() -> str:
 REFERENCE_NETLISTS: Dict[str, Callable[[], str]] = {
     "neuron_synapse_demo.cir": _neuron_synapse_demo,
     **MOTT_DECKS,  # Mott oscillators, neuristor and LIF neuron (issue 5)
+    **SPIN_DECKS,  # p-bit and STNO injection locking (issue 5)
 }
 
 

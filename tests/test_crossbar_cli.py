@@ -251,10 +251,10 @@ def test_netlist_threshold_cell_v3_scheme_runs_and_matches_the_solver(tmp_path, 
     spec = read_spec(g, "V/3", 0.6, (1, 2), 1.0, 1e-3, 1e-3, cell=ThresholdSelector())
     from dataclasses import replace
     fast = solve_crossbar(replace(spec, r_col=2.0)).column_currents
-    # the sensed (selected) column to 1e-9; the unselected columns carry only OFF-cell currents (0.6 nA), where
-    # ngspice's i(vs) differs from the B-sources' currents at its own node voltages by ~3e-14 A per
-    # reverse-biased cell (its node voltages agree with the fast solver's to 1e-12; seen with any reltol /
-    # abstol / vntol), 2.5e-9 of the largest column current here
+    # the sensed (selected) column to 1e-9; the unselected columns, held at 2V/3 = 0.4 V, carry only OFF-cell
+    # currents (0.6 nA): ngspice's i(vs) there is (V(c) - V(s)) / 1 mOhm, resolved to one ulp of 0.4 V over
+    # 1 mOhm = 5.6e-14 A (any reltol / abstol / vntol), 2.5e-9 of the largest column current here; the fast
+    # solver sums the cell currents instead
     assert spice[2] == pytest.approx(fast[2], rel=1e-9, abs=0)
     assert rel(spice, fast) <= 1e-8
 

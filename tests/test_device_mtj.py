@@ -236,7 +236,7 @@ def test_superparamagnetic_dwell_times_are_exponential_with_the_predicted_means(
     # exponential with means tau0 e^(Delta (1 -+ b)) (28.3 us and 19.7 us here).  KS against the
     # predicted exponential (no fitted parameter), reject at p < 0.01; the sample means within 3 standard
     # errors (mean/sqrt(n)).  The step width w = 0.002 loses pairs of thresholds closer than 0.0044
-    # (0.4 % of the gaps) and shortens later dwells by ~3 w of clock (0.6 %): both far below the test's power.
+    # (0.4 % of the gaps); seeded_params compensates the clock each reversal spends before the next is timed.
     check_dwells(range(2), batch_engine)
 
 

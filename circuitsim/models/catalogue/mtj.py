@@ -42,8 +42,11 @@ EULER_GAMMA = 0.5772156649015329
 REGIME_WIDTH = 0.005
 
 #: The clock keeps timing the old reversal until it is this many step widths past the threshold, so that
-#: the step is crossed at the full rate (switching the rate at the step itself would stall the clock in it).
-DIRECTION_LAG = 3.0
+#: the step is crossed at the full rate (switching the rate at the step itself would stall the clock in it)
+#: and the reversal's target is complete (theta(8) = 1 - 3e-4) where the clock slows down.  The switch of
+#: direction is a step of half the width.  The clock of the next event therefore starts DIRECTION_LAG * hw
+#: late; seeded_params adds that back to every later threshold.
+DIRECTION_LAG = 8.0
 
 #: Upper bound of the hazard clock: a threshold above it is never reached (the junction cannot switch).
 HAZARD_MAX = 100.0
@@ -66,8 +69,14 @@ def seeded_thresholds(seed: int, count: int) -> Dict[str, float]:
 
 
 def seeded_params(seed: int, count: int, hw: float = 0.002) -> Dict[str, float]:
-    """Parameter overrides of one seeded junction: its thresholds and the narrow step width ``hw``."""
-    return {**seeded_thresholds(seed, count), "hw": hw}
+    """Parameter overrides of one seeded junction: its thresholds and the narrow step width ``hw``.
+
+    The k-th threshold is moved up by (k - 1) DIRECTION_LAG hw, the clock each earlier reversal spends
+    before the next one starts being timed, so that every dwell's clock is exactly its Exp(1) gap.
+    """
+    thresholds = seeded_thresholds(seed, count)
+    shifted = {name: value + k * DIRECTION_LAG * hw for k, (name, value) in enumerate(thresholds.items())}
+    return {**shifted, "hw": hw}
 
 
 def _threshold_params(count: int) -> Tuple[Param, ...]:
@@ -99,7 +108,7 @@ def _clock(count: int, h: sp.Symbol, width: sp.Symbol) -> Tuple[sp.Expr, sp.Expr
     steps = [smooth_step(h - t, width) for t in th]
     parity = sp.Add(*[(-1) ** k * s for k, s in enumerate(steps)])
     # The gap belongs to the event being timed: it changes with the direction, DIRECTION_LAG widths late.
-    steps = [smooth_step(h - t - DIRECTION_LAG * width, width) for t in th]
+    steps = [smooth_step(h - t - DIRECTION_LAG * width, width / 2) for t in th]
     gaps = [th[0]] + [th[k] - th[k - 1] for k in range(1, count)]
     gap = gaps[0] + sp.Add(*[(gaps[k + 1] - gaps[k]) * steps[k] for k in range(count - 1)]) - gaps[-1] * steps[-1]
     return parity, gap
@@ -109,7 +118,8 @@ def _direction(count: int, h: sp.Symbol, width: sp.Symbol, initial: sp.Expr) -> 
     """Which reversal the clock is timing (0: away from the initial state, 1: back), switched DIRECTION_LAG
     step widths after each threshold, once the reversal it triggered has been carried through."""
     th = [symbol(n) for n in threshold_names(count)]
-    parity = sp.Add(*[(-1) ** k * smooth_step(h - t - DIRECTION_LAG * width, width) for k, t in enumerate(th)])
+    parity = sp.Add(*[(-1) ** k * smooth_step(h - t - DIRECTION_LAG * width, width / 2)
+                      for k, t in enumerate(th)])
     return initial + (1 - 2 * initial) * parity
 
 
@@ -195,8 +205,8 @@ def _stt_device() -> Device:
             param("nexp", 1.0, "", "exponent n of the barrier (1 - I/I_c0)^n (1 or 2; blended in between)",
                   f"{REFSHEET}: 1 (Neel-Brown/Koch) or 2 (Taniguchi & Imamura); 1 chosen", minimum=1.0,
                   maximum=2.0),
-            param("tau_sw", 1e-9, "s", "duration constant of a reversal once triggered (m relaxes to the new "
-                  "state)", f"{CHOICE}: sub-ns reversal, resolvable by ngspice", positive=True),
+            param("tau_sw", 2e-9, "s", "duration constant of a reversal once triggered (m relaxes to the new "
+                  "state)", f"{CHOICE}: ns-scale reversal, resolvable by ngspice", positive=True),
             param("hw", 0.002, "", "width of each threshold step of the hazard clock",
                   f"{CHOICE}: 0.2 % of the mean gap (a reversal is resolved over ~1 % of a dwell)", positive=True),
             param("m0", 0.0, "", "initial magnetic state (0 = parallel, 1 = antiparallel)",
@@ -259,11 +269,12 @@ Choices and limits:
   IEF/Beihang model family), tagged [M]: not re-read against the paper's Table I.  With them
   $R_P = 7.96$ kOhm ($RA = 10.0$ ohm um$^2$), $R_{AP}(0) = 17.5$ kOhm, $I_{c0} = 61.7$ uA,
   and the precessional time at $2 I_{c0}$ is 2.9 ns.
-* **Standard stimuli.** A 0.9 V, 10 MHz sine reverses the junction each half cycle (4 reversals, precessional);
-  a train of -0.9 V, 20 ns pulses switches it P -> AP once and then holds it.
+* **Standard stimuli.** A 1.0 V, 20 MHz sine reverses the junction each half cycle (3 reversals, precessional;
+  each passes through the Neel-Brown rate's 1/tau0 peak just below I_c0); a train of -0.9 V, 20 ns pulses
+  switches it P -> AP once and then holds it.
 """,
         checks=(_increasing(STT_EVENTS),),
-        stimulus={"amplitude": 0.9, "frequency": 1e7, "cycles": 2, "pulse_high": -0.9, "pulse_low": 0.0,
+        stimulus={"amplitude": 1.0, "frequency": 2e7, "cycles": 2, "pulse_high": -0.9, "pulse_low": 0.0,
                   "pulse_width": 2e-8, "period": 1e-7},
     )
 

@@ -209,14 +209,14 @@ def smtj_means(v):
 
 
 def smtj_dwells(seeds, v, engine):
-    """Dwell times of seeded junctions at a constant bias v, all in one deck (one ammeter each)."""
+    """Dwell times of seeded junctions at a constant bias v."""
     tau_p, tau_ap, r_ap = smtj_means(v)
     stop = 16 * (tau_p + tau_ap) / 2 * 1.8  # 16 reversals take 16 mean dwells (+- 25 %)
-    run = run_ensemble(SMTJ, [seeded_params(seed, 16) for seed in seeds], f"Vdrive drive 0 dc {v}", stop,
-                       max_step=0.02 * min(tau_p, tau_ap), engine=engine)
     low, high = [], []
-    for r in run.resistance:
-        p_dwell, ap_dwell = dwell_times(run.t, r, 0.5 * (S["rp"] + r_ap))
+    for seed in seeds:  # one deck per junction: in a shared deck every junction's reversals cost all of them
+        run = run_ensemble(SMTJ, [seeded_params(seed, 16)], f"Vdrive drive 0 dc {v}", stop,
+                           max_step=0.02 * min(tau_p, tau_ap), engine=engine)
+        p_dwell, ap_dwell = dwell_times(run.t, run.resistance[0], 0.5 * (S["rp"] + r_ap))
         low.extend(p_dwell)
         high.extend(ap_dwell)
     return np.array(low), np.array(high), tau_p, tau_ap

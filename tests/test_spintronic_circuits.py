@@ -92,12 +92,12 @@ def test_stno_bench_locks_inside_the_range_and_runs_free_outside(batch_engine):
     for offset, locked in ((0.2e6, True), (3e6, False)):
         bench = StnoLockingBench(f_injection=333.333333e6 + offset)
         net = bench.netlist()
-        net.add(bench.tran_line(stop=2e-6))
+        net.add(bench.tran_line(stop=1.6e-6))
         run = batch_engine.run(net)
         t, v = run["time"], run.v("out")
-        assert is_locked(t, v, bench.f_injection, start=1.2e-6) == locked
+        assert is_locked(t, v, bench.f_injection, start=1.0e-6) == locked
         if locked:
-            assert oscillation_frequency(t, v, start=1.2e-6) == pytest.approx(bench.f_injection, rel=1e-5)
+            assert oscillation_frequency(t, v, start=1.0e-6) == pytest.approx(bench.f_injection, rel=1e-5)
 
 
 @pytest.mark.parametrize("kwargs, name", [

@@ -228,8 +228,10 @@ $A = \pi d^2/4$ in um$^2$), $\quad R_{AP} = R_P\,(1 + \mathrm{TMR}(V))$, $\quad
 \mathrm{TMR}(V) = \dfrac{\mathrm{TMR}_0}{1 + V^2/V_h^2}$.
 
 Critical current (Sun 2000, PMA): $I_{c0} = \dfrac{4 e \alpha}{\hbar\eta}\,\Delta\,k_B T$ with
-$\eta = P/(1+P^2)$ (defaults: 61.7 uA).  Normalised drive of each reversal: $i_{P\to AP} = -I/I_{c0}$
-(current from n to p, i.e. electrons from the free layer `p` into the reference layer), $i_{AP\to P} = +I/I_{c0}$.
+$\eta = P/(1+P^2)$ (defaults: 61.7 uA).  Normalised drive of each reversal, with the current of the state it leaves:
+$i_{P\to AP} = -V/(R_P I_{c0})$ (current from n to p, i.e. electrons from the free layer `p` into the reference
+layer), $i_{AP\to P} = +V/(R_{AP}(V) I_{c0})$ (so the resistance change during a reversal does not feed back
+into its own rate).
 
 Rate of a reversal with drive $i$:
 
@@ -245,13 +247,16 @@ exactly $\langle\tau\rangle$, deterministically.  (Like the published piecewise 
 time is not monotonic across $I_{c0}$: $\tau_0$ just below, diverging just above.)
 
 **Noise mechanism: the seeded hazard clock.**
-$\dot h = (1-m_{target})\,\lambda(i_{P\to AP}) + m_{target}\,\lambda(i_{AP\to P})$: the integrated rate
-of the reversal that the present state can make.  The junction has reversed $N(h) = \#\{k : th_k \le h\}$ times, and
+$\dot h = (1-D)\,\lambda(i_{P\to AP}) + D\,\lambda(i_{AP\to P})$: the integrated rate of the reversal that
+the present state can make, $D$ the count parity below switched $8w$ past each threshold (steps of width
+$w/2$), once the reversal it triggered is complete ($\theta(8) = 1 - 3\cdot 10^{-4}$): switching the rate at
+the threshold itself would stall the clock inside the step.  The next event's clock therefore starts $8w$
+late; `seeded_params` adds $(k-1)\,8w$ to the k-th threshold.  The junction has reversed $N(h) = \#\{k : th_k \le h\}$ times, and
 $\dot m = (m_{target} - m)/\tau_{sw}$, $m_{target} = m_0 + (1 - 2m_0)\,[N(h) \bmod 2]$, written
 smoothly as $\sum_k (-1)^{k+1}\theta(h - th_k, w)$ with $\theta$ the logistic step of width $w$
-(`hw`).  $g = th_k - th_{k-1}$ for $th_{k-1} \le h < th_k$ (written with the same steps).
+(`hw`).  $g = th_k - th_{k-1}$ for the event being timed (written with the steps of $D$).
 With the gaps $th_k - th_{k-1}$ independent Exp(1) variates, drawn in Python from a seed
-(`circuitsim.models.catalogue.mtj.seeded_thresholds(seed, 8)`), the reversal times are exactly those of
+(`circuitsim.models.catalogue.mtj.seeded_params(seed, 8)`, $w = 0.002$), the reversal times are exactly those of
 a Markov process with rate $\lambda$: under a constant sub-critical current $P_{sw}(t) = 1 - e^{-t/\tau}$.
 Everything is deterministic given the thresholds, so the three targets agree run by run.
 
@@ -335,17 +340,17 @@ def _smtj_device() -> Device:
 $I = V\left[\dfrac{1-m}{R_P} + \dfrac{m}{R_P(1 + \mathrm{TMR}(V))}\right]$, $\quad
 \mathrm{TMR}(V) = \dfrac{\mathrm{TMR}_0}{1 + V^2/V_h^2}$.
 
-Bias $b = -I/I_c + h_f$ (positive favours AP; current from n to p pushes towards AP).  Dwell times
-(mean waiting times in each state):
+Bias $b = -I/I_c + h_f$ (positive favours AP; current from n to p pushes towards AP), $I$ the current of
+the state being left ($V/R_P$ or $V/R_{AP}(V)$).  Dwell times (mean waiting times in each state):
 
 $\tau_{P} = \tau_0\,e^{\Delta(1 - b)}$ (leaving P), $\quad \tau_{AP} = \tau_0\,e^{\Delta(1 + b)}$ (leaving AP),
 each exponent floored at 0 ($|b| > 1$ is outside the model).  When the current is the same in both
 states, $P(AP) = \tau_{AP}/(\tau_{AP} + \tau_P) = 1/(1 + e^{-2\Delta b})$: the p-bit sigmoid.
 
-**Noise mechanism: the seeded hazard clock** (as `mtj_stt`): $\dot h = (1-m)/\tau_P + m/\tau_{AP}$,
+**Noise mechanism: the seeded hazard clock** (as `mtj_stt`): $\dot h = (1-D)/\tau_P + D/\tau_{AP}$,
 the state reverses each time $h$ passes a threshold $th_k$, $\dot m = (m_{target} - m)/\tau_{sw}$,
 $m_{target} = m_0 + (1 - 2m_0)\sum_k (-1)^{k+1}\theta(h - th_k, w)$.  With cumulative unit-exponential
-thresholds from `circuitsim.models.catalogue.mtj.seeded_thresholds(seed, 16)` the dwell times are
+thresholds from `circuitsim.models.catalogue.mtj.seeded_params(seed, 16)` the dwell times are
 exactly exponential with the means above (a random time change of a Poisson process), and the run is
 deterministic given the seed in every target.
 
@@ -356,11 +361,8 @@ Choices and limits:
 * **Step width.** A reversal needs the clock to pass a step of width $w$; two thresholds closer than
   $2.2w$ cancel (no crossing of $m = 1/2$).  The default $w = 0.05$ suits the mean junction (gaps of 1)
   and keeps ngspice and the Python reference in step to 1e-3; seeded runs use $w = 0.002$
-  (`seeded_params`), which loses 0.4 % of the dwells (gaps < 0.0044) and needs a step cap well below the
-  shortest dwell.
-* **Hazard direction** follows $m$ (not the count): after a threshold the old direction's rate acts for
-  about $	au_{sw}$ more, which adds $	au_{sw}/	au_{dwell} pprox 10^{-4}$ to the clock (negligible here;
-  `mtj_stt`, whose precessional reversals last as long as $	au_{sw}$, uses the count instead).
+  (`seeded_params`, whose thresholds are at least $8w$ apart, so no pair cancels) and need a step cap
+  well below the shortest dwell.
 * **Field term** linearised: $\Delta(1 \pm H/H_k)^2$ is written $\Delta(1 \pm H/H_k)$, the same
   first-order sensitivity; the spin-torque bias enters the same way (Camsari, Borders).
 * **tau0** is a fit parameter: Soumah et al. (2024) measured femtosecond prefactors; with 1 ns and

@@ -15,12 +15,12 @@ subckt, the Verilog-A module and the Python reference all produce the same stoch
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import sympy as sp
 
-from circuitsim.models.language import V, Device, Param, State, param, require, smooth_step, symbol
+from circuitsim.models.language import V, Device, Param, State, param, smooth_step, symbol
 
 ZHANG = ("Y. Zhang, W. Zhao, Y. Lakys, J.-O. Klein, J.-V. Kim, D. Ravelosona, C. Chappert, "
          "IEEE Trans. Electron Devices 59, 819 (2012)")

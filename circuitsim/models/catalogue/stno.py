@@ -13,7 +13,7 @@ from typing import Dict, Optional
 
 import sympy as sp
 
-from circuitsim.models.language import V, Device, State, greater, param, require, symbol
+from circuitsim.models.language import V, Device, State, param, require, symbol
 
 SLAVIN = "A. Slavin, V. Tiberkevich, IEEE Trans. Magn. 45, 1875 (2009)"
 TORREJON = "J. Torrejon et al., Nature 547, 428 (2017)"

@@ -66,11 +66,11 @@ def check_sigmoid(levels, seeds, engine, z=3.5):
 
 @pytest.mark.ngspice
 def test_pbit_mean_output_follows_the_sigmoid(batch_engine):
-    # 5 inputs (P(AP) = 0.1 ... 0.9 by the formula) x 8 seeded junctions, 200 us each (~9 reversals at the
+    # 5 inputs (P(AP) = 0.1 ... 0.9 by the formula) x 6 seeded junctions, 200 us each (~9 reversals at the
     # centre; 16 thresholds per junction).  Each level's mean within 3.5 predicted standard errors; the
-    # fitted centre within 1.5 uA of -h_f I_c = 20 uA (the sigmoid's width is 1 uA: the statistical error
-    # of the centre, ~0.3 uA, times 5).
-    means, centre, width, pbit = check_sigmoid([0.1, 0.3, 0.5, 0.7, 0.9], range(8), batch_engine)
+    # fitted centre within 1.5 uA of -h_f I_c = 20 uA (the sigmoid's width is 2 uA; the statistical error
+    # of the centre is ~0.3 uA).
+    means, centre, width, pbit = check_sigmoid([0.1, 0.3, 0.5, 0.7, 0.9], range(6), batch_engine)
     j = pbit.junction
     assert centre == pytest.approx(-j["hf"] * j["ic"], abs=1.5e-6)
 

@@ -90,3 +90,10 @@ def test_emitted_text_does_not_depend_on_sympy_global_settings():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_datasheet_index_lists_every_device():
+    from circuitsim.analysis.datasheets import datasheet_index
+
+    assert (MODELS.parent / "docs" / "models" / "README.md").read_text() == datasheet_index(), \
+        "run `circuitsim models datasheets docs/models` (or write datasheet_index()) and commit"

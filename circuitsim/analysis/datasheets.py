@@ -91,13 +91,18 @@ def write_datasheets(folder: Union[str, Path]) -> List[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    index = ["# Device datasheets", "", "| device | description |", "|---|---|"]
     for name, device in DEVICES.items():
         image = folder / f"{name}_iv.png"
         errors = _plot(device, image)
         page = folder / f"{name}.md"
         page.write_text(datasheet_text(device, image.name, errors))
         written += [page, image]
-        index.append(f"| [{name}]({name}.md) | {device.title} |")
-    (folder / "README.md").write_text("\n".join(index) + "\n")
+    (folder / "README.md").write_text(datasheet_index())
     return written + [folder / "README.md"]
+
+
+def datasheet_index() -> str:
+    """The ``README.md`` of the datasheet folder: one row per catalogue device."""
+    index = ["# Device datasheets", "", "| device | description |", "|---|---|"]
+    index += [f"| [{name}]({name}.md) | {device.title} |" for name, device in DEVICES.items()]
+    return "\n".join(index) + "\n"

@@ -21,7 +21,8 @@ import numpy as np
 from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule
-from circuitsim.cosim.tables import VTEAM_SYNAPSE, array_table, device_table, pulse_fraction, write_table
+from circuitsim.cosim.tables import (VTEAM_SYNAPSE, array_table, device_table, experiment_table, pulse_fraction,
+                                     write_table)
 from circuitsim.cosim.writes import differential_pulses, ideal_update, write_phases
 from circuitsim.netlists.crossbar import CatalogueCell
 from circuitsim.netlists.programming import LineProgram, Phase
@@ -99,11 +100,7 @@ class PerceptronExperiment:
     kind = "perceptron"
 
     def __init__(self, config: Dict[str, Any]):
-        exp = Section(config, "experiment")
-        exp.get("kind")
-        self.epochs = exp.get("epochs", 40, int, lambda v: v >= 1, "be >= 1")
-        self.seed = exp.get("seed", 1, int)
-        self.update_mode = exp.choice("update", ("physical", "abstract"), "physical")
+        exp, self.epochs, self.seed, self.update_mode = experiment_table(config, "epochs", 40)
         self.n_patterns = exp.get("patterns", 30, int, lambda v: 3 <= v <= 30, "be between 3 and 30")
         exp.finish()
 

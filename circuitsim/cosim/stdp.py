@@ -33,7 +33,7 @@ import numpy as np
 from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.rules import MixedPrecisionRule, PairSTDP
-from circuitsim.cosim.tables import array_table, device_table, pulse_fraction, write_table
+from circuitsim.cosim.tables import array_table, device_table, experiment_table, pulse_fraction, write_table
 from circuitsim.cosim.writes import ideal_update, write_phases
 from circuitsim.netlists.crossbar import CatalogueCell
 from circuitsim.netlists.programming import LineProgram, Phase
@@ -97,11 +97,7 @@ class StdpCorrelationExperiment:
     kind = "stdp_correlation"
 
     def __init__(self, config: Dict[str, Any]):
-        exp = Section(config, "experiment")
-        exp.get("kind")
-        self.steps = exp.get("steps", 30, int, lambda v: v >= 1, "be >= 1")
-        self.seed = exp.get("seed", 1, int)
-        self.update_mode = exp.choice("update", ("physical", "abstract"), "physical")
+        exp, self.steps, self.seed, self.update_mode = experiment_table(config, "steps", 30)
         exp.finish()
 
         inp = Section(config, "input", required=False)

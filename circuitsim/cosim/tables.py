@@ -12,11 +12,26 @@ from typing import Any, Dict, List, Tuple
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.writes import WriteScheme, pulse_step
 
-__all__ = ["DeviceTable", "VTEAM_SYNAPSE", "array_table", "device_table", "pulse_fraction", "write_table"]
+__all__ = ["DeviceTable", "VTEAM_SYNAPSE", "array_table", "device_table", "experiment_table", "pulse_fraction",
+           "write_table"]
 
 #: VTEAM as a synapse: 10 k / 100 kohm, +-0.5 V thresholds, linear rates; a 0.9 V, 1 us pulse moves ~2 % of the range
 VTEAM_SYNAPSE: Dict[str, float] = {"ron": 1e4, "roff": 1e5, "v_off": 0.5, "v_on": -0.5, "k_off": 7.5e-5,
                                    "k_on": -7.5e-5, "alpha_off": 1.0, "alpha_on": 1.0}
+
+
+def experiment_table(config: Dict[str, Any], count_key: str, count_default: int) -> Tuple[Section, int, int, str]:
+    """Read ``[experiment]``: ``count_key`` (epochs or steps, >= 1), ``seed`` [1], ``update`` ["physical"].
+
+    Returns the still-open section (for experiment-specific keys; call ``finish()``), the count, the seed
+    and the update mode.
+    """
+    exp = Section(config, "experiment")
+    exp.get("kind")
+    count = exp.get(count_key, count_default, int, lambda v: v >= 1, "be >= 1")
+    seed = exp.get("seed", 1, int)
+    update = exp.choice("update", ("physical", "abstract"), "physical")
+    return exp, count, seed, update
 
 
 @dataclass(frozen=True)

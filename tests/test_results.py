@@ -74,3 +74,24 @@ def test_canonical_names():
 ])
 def test_message_classification(line, kind):
     assert classify(line) == kind
+
+
+CONTROL_DECK = """rc charged through a .control block
+V1 a 0 1
+R1 a b 1k
+C1 b 0 1u
+.control
+tran 1e-5 3e-3 0 1e-5 uic
+.endc
+.end
+"""
+
+
+@pytest.mark.ngspice
+def test_control_block_decks_return_their_transient_in_both_engines(engine):
+    """A deck that runs its own analysis in .control: the RC step against 1 - exp(-t/RC) (1e-3 of the
+    step: ngspice's default reltol with 10 us print steps)."""
+    result = engine.run(CONTROL_DECK)
+    t, v = result["time"], result.v("b")
+    assert t[-1] == pytest.approx(3e-3)
+    assert np.max(np.abs(v - (1 - np.exp(-t / 1e-3)))) < 1e-3

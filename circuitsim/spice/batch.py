@@ -60,7 +60,9 @@ class BatchEngine(Engine):
                 stale.unlink()
         lines = deck.with_raw_write(str(raw)) if deck.has_control else deck.lines
         cir.write_text("\n".join(lines) + "\n")
-        command = [self._executable, "-b", "-r", str(raw), "-o", str(log), str(cir)]
+        # A control block writes the raw file itself; with `-r` on the same path ngspice leaves no file.
+        raw_option = [] if deck.has_control else ["-r", str(raw)]
+        command = [self._executable, "-b", *raw_option, "-o", str(log), str(cir)]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, cwd=str(deck.base_dir or folder),
                                    env=ngspice_environment(self._executable),

@@ -391,3 +391,12 @@ def test_experiment_sweep_kind_equals_direct_runs(tmp_path):
     with pytest.raises(Exception, match="device.name"):
         parse_spec({"title": "t", "task": {"kind": "experiment", "experiment": str(ROOT / "cosim" / "perceptron.toml"),
                                            "parameters": {"device.name": "nosuch"}}, "grid": {"experiment.seed": [1]}})
+
+
+@pytest.mark.ngspice
+def test_restart_mode_gives_the_same_weights_in_both_engines(tmp_path):
+    """The same decks through `ngspice -b` and through libngspice: identical arithmetic, identical weights."""
+    config = _perceptron(experiment={"epochs": 2})
+    weights = [np.array(run_experiment(config, tmp_path / engine, engine=engine, progress=False)
+                        ["summary"]["weights"]) for engine in ("batch", "shared")]
+    assert weights[0] == pytest.approx(weights[1], rel=1e-12, abs=1e-15)

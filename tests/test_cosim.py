@@ -166,6 +166,8 @@ def test_missing_kind_and_unknown_tables_are_named():
         build_experiment({"experiment": {}})
     with pytest.raises(ConfigError, match="unknown table"):
         build_experiment({**DEMO_CONFIG, "neurons": {}})
+    with pytest.raises(ConfigError, match="neuron"):         # a table of the other experiment
+        build_experiment({**DEMO_CONFIG, "neuron": {"tau": 0.01}})
     with pytest.raises(ConfigError, match="stdp_correlation|perceptron"):
         build_experiment({"experiment": {"kind": "hopfield"}})
 

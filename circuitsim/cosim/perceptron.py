@@ -98,6 +98,7 @@ class PerceptronExperiment:
     """
 
     kind = "perceptron"
+    tables = ("experiment", "device", "array", "read", "write", "rule", "run")
 
     def __init__(self, config: Dict[str, Any]):
         exp, self.epochs, self.seed, self.update_mode = experiment_table(config, "epochs", 40)

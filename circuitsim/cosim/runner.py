@@ -49,10 +49,10 @@ def build_experiment(config: Dict[str, Any]) -> Any:
     kind = Section(config, "experiment").get("kind", kind=str)
     if kind not in EXPERIMENTS:
         raise ConfigError(f"experiment.kind: unknown experiment {kind!r}; known: {', '.join(sorted(EXPERIMENTS))}")
-    unknown = sorted(set(config) - set(getattr(EXPERIMENTS[kind], "tables", ())) -
-                     {"experiment", "device", "array", "read", "write", "rule", "neuron", "input", "run"})
+    unknown = sorted(set(config) - set(EXPERIMENTS[kind].tables))
     if unknown:
-        raise ConfigError(f"unknown table{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        raise ConfigError(f"unknown table{'s' if len(unknown) > 1 else ''} for a {kind} experiment: "
+                          f"{', '.join(unknown)} (known: {', '.join(EXPERIMENTS[kind].tables)})")
     return EXPERIMENTS[kind](config)
 
 

@@ -95,6 +95,7 @@ class StdpCorrelationExperiment:
     """
 
     kind = "stdp_correlation"
+    tables = ("experiment", "input", "neuron", "device", "array", "write", "rule", "run")
 
     def __init__(self, config: Dict[str, Any]):
         exp, self.steps, self.seed, self.update_mode = experiment_table(config, "steps", 30)

@@ -25,6 +25,8 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
+from test_crossbar_options import random_spec, rel  # the same random arrays and the same norm
+
 from circuitsim.analysis.crossbar_solver import solve_crossbar
 from circuitsim.analysis.irdrop import read_cell, read_currents, read_margin, read_spec
 from circuitsim.netlists.crossbar import (
@@ -49,17 +51,6 @@ TIGHT = "reltol=1e-12 abstol=1e-18 vntol=1e-15"
 THRESHOLD_OPTIONS = "reltol=1e-9"
 
 
-def rel(a, b) -> float:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
-
-
-def random_spec(m: int, n: int, seed: int, **options) -> CrossbarSpec:
-    """Random cells in [1e-6, 1e-4] S, drivers in [-1, 1] V, every resistance in [0.1, 10] ohm."""
-    rng = np.random.default_rng(seed)
-    r_row, r_col, r_source, r_sense = rng.uniform(0.1, 10, 4)
-    return CrossbarSpec(rng.uniform(1e-6, 1e-4, (m, n)), rng.uniform(-1, 1, m), r_row=r_row, r_col=r_col,
-                        r_source=r_source, r_sense=r_sense, **options)
 
 
 def one_t_one_r(m: int, seed: int) -> OneTransistorOneResistor:

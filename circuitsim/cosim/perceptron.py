@@ -21,8 +21,8 @@ import numpy as np
 from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule
-from circuitsim.cosim.tables import (VTEAM_SYNAPSE, array_table, device_table, experiment_table, pulse_fraction,
-                                     write_table)
+from circuitsim.cosim.tables import (VTEAM_SYNAPSE, array_table, device_table, experiment_table, initial_states,
+                                     pulse_fraction, write_table)
 from circuitsim.cosim.writes import differential_pulses, ideal_update, write_phases
 from circuitsim.netlists.crossbar import CatalogueCell
 from circuitsim.netlists.programming import LineProgram, Phase
@@ -177,10 +177,7 @@ class PerceptronExperiment:
 
     def initial_state(self) -> Dict[str, Any]:
         rng = np.random.default_rng(self.seed)
-        name = self.circuit.state_params[0]
-        lo, hi = self.circuit.state_bounds()[name]
-        frac = rng.uniform(self.initial_range[0], self.initial_range[1], self.circuit.shape)
-        states = {name: lo + frac * (hi - lo)}
+        states = initial_states(self.circuit, self.initial_range, rng)
         return {"step": 0, "states": states, "pending": None, "metrics": [], "rule": self.rule,
                 "conductance_initial": self._conductance(states), "done": False}
 

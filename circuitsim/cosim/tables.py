@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Tuple
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.writes import WriteScheme, pulse_step
 
-__all__ = ["DeviceTable", "VTEAM_SYNAPSE", "array_table", "device_table", "experiment_table", "pulse_fraction",
+__all__ = ["DeviceTable", "VTEAM_SYNAPSE", "array_table", "device_table", "experiment_table", "initial_states",
+           "pulse_fraction",
            "write_table"]
 
 #: VTEAM as a synapse: 10 k / 100 kohm, +-0.5 V thresholds, linear rates; a 0.9 V, 1 us pulse moves ~2 % of the range
@@ -97,6 +98,14 @@ def write_table(config: Dict[str, Any]) -> Tuple[WriteScheme, float]:
             raise ConfigError(f"write.{key} = {v} V is outside the device's safe range "
                               f"(0 < |V| <= write.max_voltage = {max_voltage} V)")
     return WriteScheme(scheme, v_pot, v_dep, width), max_state_step
+
+
+def initial_states(circuit: Any, initial_range: List[float], rng: Any) -> Dict[str, Any]:
+    """Each cell's state drawn uniformly in ``initial_range`` (fractions of the state range) with ``rng``."""
+    name = circuit.state_params[0]
+    lo, hi = circuit.state_bounds()[name]
+    frac = rng.uniform(initial_range[0], initial_range[1], circuit.shape)
+    return {name: lo + frac * (hi - lo)}
 
 
 def pulse_fraction(circuit: Any, scheme: WriteScheme, max_state_step: float) -> Dict[str, float]:

@@ -38,11 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--mode", choices=("restart", "lock-step"), default="restart",
                       help="coupling of SPICE and the learning rule (default: restart)")
 
-    run = sub.add_parser("run", help="run a co-simulation experiment file (cosim/*.toml): SPICE transients "
-                         "alternating with a learning rule; writes report.json, plots and a checkpoint")
-    run.add_argument("experiment", help="experiment file (TOML)")
+    run = sub.add_parser("run", help="run a co-simulation experiment file (cosim/*.toml, or your own "
+                         "experiment.py): SPICE transients alternating with a learning rule; writes report.json, "
+                         "plots and a checkpoint")
+    run.add_argument("experiment", help="experiment file: TOML, or a Python file defining one Experiment subclass "
+                                        "(it is executed: it is code)")
     run.add_argument("--out", default=None, help="output folder (default: results/<file name>)")
     run.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    run.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     run.add_argument("--mode", choices=("restart", "lock-step"), default=None,
                      help="coupling (default: the file's [run] mode, else restart)")
     run.add_argument("--engine", choices=("shared", "batch"), default="shared",
@@ -416,16 +419,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _print_report(report: dict, out: Path) -> None:
-    summary = report["summary"]
-    if report["experiment"] == "perceptron":
-        curve = " ".join(f"{100 * m['accuracy']:.0f}" for m in report["metrics"])
-        print(f"perceptron ({report['mode']}, {report['update']} writes): training accuracy per epoch (%): {curve}")
-        print(f"epochs to 100 %: {summary['epochs_to_100_percent']}, write pulses {summary['pulses_total']}, "
-              f"half-select disturbs {summary['half_select_disturbs_total']}")
-    else:
-        print(f"{report['experiment']} ({report['mode']}): correlated mean G {summary['mean_g_correlated']:.4g} S, "
-              f"uncorrelated {summary['mean_g_uncorrelated']:.4g} S, separation {summary['separation_sd']:.2f} SD")
-    print(f"{report['steps']} steps, SPICE {report['spice_seconds']:.1f} s, Python {report['python_seconds']:.1f} s")
+    for line in report.get("headline", []):
+        print(line)
+    print(f"{report['steps']} steps, SPICE {report['spice_seconds']:.1f} s, Python {report['python_seconds']:.1f} s "
+          f"({report.get('backend')} cells)")
     print(f"report: {out / 'report.json'} (plots: {', '.join(report['plots'])})")
 
 
@@ -434,7 +431,7 @@ def _run(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else Path("results") / Path(args.experiment).stem
     report = run_experiment(Path(args.experiment), out, mode=args.mode, resume=args.resume,
-                            progress=not args.quiet, engine=args.engine)
+                            overwrite=args.overwrite, progress=not args.quiet, engine=args.engine)
     _print_report(report, out)
     return 0
 

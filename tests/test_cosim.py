@@ -18,8 +18,8 @@ Tolerances
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -45,6 +45,14 @@ from circuitsim.netlists.programming import LineProgram, Phase
 ROOT = Path(__file__).resolve().parents[1]
 VTEAM = dict(DEMO_CONFIG["device"]["params"])
 X_OFF = 3e-9
+
+
+def _saved(folder):
+    """(meta document, device states) of the checkpoint in ``folder``, read as plain data."""
+    with np.load(folder / "checkpoint.npz", allow_pickle=False) as archive:
+        meta = json.loads(archive["meta"].tobytes().decode())
+        states = {k.split("/", 1)[1]: archive[k] for k in archive.files if k.startswith("states/")}
+    return meta, states
 
 
 def _perceptron(**overrides):
@@ -246,7 +254,7 @@ def test_perceptron_reaches_100_percent_with_physical_writes(tmp_path):
     accuracy = [m["accuracy"] for m in report["metrics"]]
     assert accuracy[-1] == 1.0 and accuracy[0] < 1.0
     assert report["summary"]["epochs_to_100_percent"] == len(accuracy)
-    for name in ("report.json", "accuracy.png", "conductance.png", "checkpoint.pkl"):
+    for name in ("report.json", "accuracy.png", "conductance.png", "checkpoint.npz"):
         assert (tmp_path / name).stat().st_size > 0
     assert report["spice_seconds"] > 0 and report["steps"] == len(accuracy)
 
@@ -277,9 +285,9 @@ def test_abstract_and_physical_updates_differ_as_wire_resistance_grows(tmp_path)
                                  array={"r_row": wires, "r_col": wires})
             experiment = PerceptronExperiment(config)
             report = run_experiment(config, tmp_path / f"{update}-{wires}", progress=False)
-            state = pickle.loads((tmp_path / f"{update}-{wires}" / "checkpoint.pkl").read_bytes())["state"]
-            g0 = experiment._conductance(experiment.initial_state()["states"])
-            g1 = experiment._conductance(state["states"])
+            _, states = _saved(tmp_path / f"{update}-{wires}")
+            g0 = experiment._conductance(experiment.initial_state().states)
+            g1 = experiment._conductance(states)
             assert report["steps"] == 2
             moved[update, wires] = float(np.sum(np.abs(g1 - g0)))
     assert moved["physical", 0.01] == pytest.approx(moved["abstract", 0.01], rel=0.05)
@@ -296,23 +304,22 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     out = tmp_path / "killed"
     command = [sys.executable, "-m", "circuitsim", "run", str(config_file), "--out", str(out), "--quiet"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = out / "checkpoint.pkl"
+    checkpoint = out / "checkpoint.npz"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        if checkpoint.exists() and pickle.loads(checkpoint.read_bytes())["state"]["step"] >= 2:
+        if checkpoint.exists() and _saved(out)[0]["step"] >= 2:
             break
         time.sleep(0.05)
-    killed_at = pickle.loads(checkpoint.read_bytes())["state"]["step"]
+    killed_at = _saved(out)[0]["step"]
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert killed_at < whole["steps"], "the run finished before it could be killed"
     resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    final = pickle.loads(checkpoint.read_bytes())["state"]
-    reference = pickle.loads((tmp_path / "whole" / "checkpoint.pkl").read_bytes())["state"]
+    (final, final_states), (reference, reference_states) = _saved(out), _saved(tmp_path / "whole")
     assert final["step"] == reference["step"]
-    assert final["states"]["x0"] == pytest.approx(reference["states"]["x0"], rel=1e-12, abs=1e-24)
+    assert final_states["x0"] == pytest.approx(reference_states["x0"], rel=1e-12, abs=1e-24)
     assert [m["accuracy"] for m in final["metrics"]] == [m["accuracy"] for m in reference["metrics"]]
 
 

@@ -1,8 +1,14 @@
-"""The circuit a co-simulation steps: a crossbar of catalogue devices (plus neurons) whose states carry over.
+"""The circuit a co-simulation steps: a crossbar of dynamic devices (plus neurons) whose states carry over.
 
-:class:`CrossbarCircuit` writes the deck of one step.  Every cell is the
-catalogue device's own subckt (states integrate in the transient); its state
-``s`` is ``initial + V(xg<i>_<j>.s_<state>)``.  Rows and columns are driven
+:class:`CrossbarCircuit` writes the deck of one step.  The cell device is a
+catalogue device, a user's :class:`~circuitsim.models.language.Device`, or a
+user's Verilog-A file (:class:`~circuitsim.models.verilog_a.VerilogADevice`,
+OSDI only).  With the OSDI backend every cell is an OSDI instance with a
+model card of its own carrying its state; with the subckt backend the
+device's own subckt (states integrate in the transient).  A model-language
+device's state ``s`` is ``initial + V(<cell>.s_<state>)``; a Verilog-A
+file's state is its named node's voltage (or that plus the initial value,
+as the user declared).  Rows and columns are driven
 by a :class:`~circuitsim.netlists.programming.LineProgram` (PWL text in
 restart mode, ``external`` sources fed from Python in lock-step mode); extra
 circuitry (a neuron, its control sources) comes as text lines and named
@@ -16,7 +22,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from circuitsim.models.catalogue import get_device
+from circuitsim.models.language import Device
 from circuitsim.models.printers import state_node
 from circuitsim.netlists.crossbar import CatalogueCell, CrossbarSpec, LineSources, crossbar_netlist
 from circuitsim.numbers import spice_number
@@ -43,7 +49,10 @@ class CrossbarCircuit:
     Parameters
     ----------
     device
-        Catalogue name of the cell device.
+        The cell device: a catalogue name, a reference resolved by
+        :func:`circuitsim.models.sources.resolve_device` (``"my_devices.py:MYMEM"``,
+        ``"my_model.va"``), a :class:`~circuitsim.models.language.Device` or a
+        :class:`~circuitsim.models.verilog_a.VerilogADevice`.
     shape
         ``(rows, columns)``.
     params
@@ -71,7 +80,7 @@ class CrossbarCircuit:
         catalogue subckt (B-sources), needing no compiler.
     """
 
-    device: str
+    device: Any
     shape: Tuple[int, int]
     params: Dict[str, float] = field(default_factory=dict)
     r_row: float = 1.0
@@ -86,13 +95,25 @@ class CrossbarCircuit:
     backend: str = "auto"
 
     def __post_init__(self) -> None:
-        self.model = get_device(self.device)
+        try:  # TEMP until models/sources lands
+            from circuitsim.models.sources import resolve_device
+        except ImportError:
+            from circuitsim.models.catalogue import get_device
+
+            def resolve_device(d, base_dir=None):
+                return get_device(d) if isinstance(d, str) else d
+
+        self.model = resolve_device(self.device)
+        self.has_reference = isinstance(self.model, Device)
         if self.backend == "auto":
             from circuitsim.spice.toolchain import find_openvaf
 
-            self.backend = "osdi" if find_openvaf() else "subckt"
+            self.backend = "osdi" if (find_openvaf() or not self.has_reference) else "subckt"
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS} or 'auto', got {self.backend!r}")
+        if self.backend == "subckt" and not self.has_reference:
+            raise ValueError(f"{self.model.name} is a Verilog-A file: it runs through OSDI only "
+                             "(backend='osdi'), there is no ngspice subckt of it")
         m, n = (int(k) for k in self.shape)
         if m < 1 or n < 1:
             raise ValueError(f"shape must be positive, got {self.shape!r}")
@@ -130,28 +151,70 @@ class CrossbarCircuit:
             out[s.initial_param] = (lo, hi)
         return out
 
+    def _state_node(self, state: Any) -> str:
+        """The internal node holding ``state`` in the device's OSDI instance or subckt."""
+        return state_node(state.name) if self.has_reference else self.model.state_node(state)
+
+    def _state_is_offset(self, state: Any) -> bool:
+        """Whether the node voltage is added to the initial value (model-language devices) or is the state."""
+        return True if self.has_reference else bool(state.offset)
+
     def state_vectors(self) -> Dict[str, List[str]]:
         """Names of the state-node vectors, per state, row-major."""
         m, n = self.shape
         if self.backend == "osdi":    # ngspice names an OSDI instance's internal node INSTANCE#NODE
-            return {s.initial_param: [f"v(ng{i}_{j}#{state_node(s.name)})" for i in range(m) for j in range(n)]
-                    for s in self.model.states}
+            return {s.initial_param: [f"v(ng{i}_{j}#{self._state_node(s).lower()})" for i in range(m)
+                                      for j in range(n)] for s in self.model.states}
         return {s.initial_param: [f"v(xg{i}_{j}.{state_node(s.name)})" for i in range(m) for j in range(n)]
                 for s in self.model.states}
 
+    def require_reference(self, why: str) -> None:
+        """Refuse, naming ``why``, when the device has no Python reference (a Verilog-A file)."""
+        if not self.has_reference:
+            raise ValueError(f"{why} needs the device's Python reference, which the Verilog-A device "
+                             f"{self.model.name} does not have: use physical updates, or declare the device in "
+                             "the model language (circuitsim.models.language.Device)")
+
     def osdi_file(self) -> str:
-        """The compiled Verilog-A of the device (compiled once, cached by content)."""
+        """The compiled Verilog-A of the device (compiled once, cached by content in the per-user cache)."""
         if getattr(self, "_osdi", None) is None:
-            import tempfile
-            from pathlib import Path
+            if self.has_reference:
+                from circuitsim.models.printers import verilog_a_text
+                from circuitsim.spice.toolchain import compile_verilog_a
 
-            from circuitsim.analysis.devices import compile_verilog_a
-
-            try:
-                self._osdi = str(compile_verilog_a(self.model, Path(tempfile.gettempdir()) / "circuitsim-osdi"))
-            except FileNotFoundError as exc:
-                raise FileNotFoundError(f"{exc}; or use backend='subckt'") from None
+                try:
+                    self._osdi = str(compile_verilog_a(verilog_a_text(self.model), name=self.model.name))
+                except FileNotFoundError as exc:
+                    raise FileNotFoundError(f"{exc}; or use backend='subckt'") from None
+            else:
+                self._osdi = str(self.model.osdi_file())
         return self._osdi
+
+    # -- the device seen from Python: conductance and one pulse's effect ----------------------------------
+    def conductance(self, states: Dict[str, np.ndarray], probe_voltage: float = 1e-3) -> np.ndarray:
+        """Small-signal conductance (S) of the device at each given state, the shape of the state arrays.
+
+        Model-language devices: dI/dV at 0 V from the Python reference.  Verilog-A files:
+        ``I(probe_voltage) / probe_voltage`` from one ngspice ``op`` of isolated OSDI instances
+        (1 mV by default, well below any switching threshold).
+        """
+        if self.has_reference:
+            from circuitsim.netlists.crossbar import CatalogueCell
+
+            return CatalogueCell(self.model, dict(states), self.params).conductance()
+        return _spice_conductance(self, states, probe_voltage)
+
+    def pulse_step(self, state: Dict[str, float], scheme: Any) -> Dict[str, Dict[str, float]]:
+        """State change from one potentiating and one depressing pulse of ``scheme`` on an isolated device.
+
+        Model-language devices: the Python reference's ODE; Verilog-A files: a 1 x 1 crossbar of this
+        circuit's wires in ngspice.  Returns ``{"potentiate": {name: change}, "depress": {...}}``.
+        """
+        if self.has_reference:
+            from circuitsim.cosim.writes import pulse_step
+
+            return pulse_step(self.model, self.params, state, scheme)
+        return _spice_pulse_step(self, state, scheme)
 
     def pre_commands(self) -> List[str]:
         """ngspice commands to give before loading the deck in the shared library (loading the OSDI library)."""
@@ -165,13 +228,17 @@ class CrossbarCircuit:
         return names
 
     def final_states(self, data: Dict[str, np.ndarray], initial: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
-        """States at the step's end: the deck's initial state + the state node's last value, within bounds."""
+        """States at the step's end from the state nodes' last values, within bounds.
+
+        A node that carries the change (model-language devices) is added to the deck's initial state.
+        """
         bounds = self.state_bounds()
+        offset = {s.initial_param: self._state_is_offset(s) for s in self.model.states}
         out = {}
         for name, names in self.state_vectors().items():
-            delta = np.array([data[v][-1] for v in names]).reshape(self.shape)
+            last = np.array([data[v][-1] for v in names]).reshape(self.shape)
             lo, hi = bounds[name]
-            out[name] = np.clip(initial[name] + delta, lo, hi)
+            out[name] = np.clip(initial[name] + last if offset[name] else last, lo, hi)
         return out
 
     # -- decks ----------------------------------------------------------------------------------------------
@@ -199,7 +266,7 @@ class CrossbarCircuit:
             cell = CatalogueCell(self.model, dict(states), self.params, dynamic=True)
         spec = CrossbarSpec(np.ones(self.shape), np.zeros(m), self.r_row, self.r_col, self.r_source, self.r_sense,
                             cell=cell, sources=line_sources)
-        text = crossbar_netlist(spec, title=f"co-simulation step: {self.device} crossbar {m}x{n}", analysis=None,
+        text = crossbar_netlist(spec, title=f"co-simulation step: {self.model.name} crossbar {m}x{n}", analysis=None,
                                 save_currents_only=True)
         body = text[: text.rstrip().rfind(".end")].rstrip("\n").splitlines()
         body += list(self.extra_lines)
@@ -247,3 +314,42 @@ class _OsdiCells:
                 out.append(f".model m{i}_{j} {self.device.name}{slots}{common}")
                 out.append(f"Ng{i}_{j} r{i}_{j} c{i}_{j} m{i}_{j}")
         return out
+
+
+def _spice_conductance(circuit: CrossbarCircuit, states: Dict[str, np.ndarray], probe_voltage: float) -> np.ndarray:
+    """``I(v) / v`` of isolated OSDI instances, one per state entry, in one ngspice ``op``."""
+    from circuitsim.spice import BatchEngine
+
+    shape = np.shape(next(iter(states.values())))
+    flat = {k: np.ravel(np.asarray(v, dtype=float)) for k, v in states.items()}
+    count = int(np.prod(shape))
+    common = "".join(f" {k}={spice_number(v)}" for k, v in circuit.params.items())
+    lines = [f"* small-signal conductance of {circuit.model.name} at {count} states"]
+    for k in range(count):
+        slots = "".join(f" {name}={spice_number(values[k])}" for name, values in flat.items())
+        lines += [f".model m{k} {circuit.model.name}{slots}{common}", f"Ng{k} a{k} 0 m{k}",
+                  f"Vp{k} a{k} 0 {spice_number(probe_voltage)}"]
+    lines += [".control", f"pre_osdi {circuit.osdi_file()}", "op", ".endc", ".end"]
+    result = BatchEngine().run("\n".join(lines) + "\n", timeout=600)
+    current = np.array([-float(np.ravel(result[f"i(vp{k})"])[-1]) for k in range(count)])
+    return (current / probe_voltage).reshape(shape)
+
+
+def _spice_pulse_step(circuit: CrossbarCircuit, state: Dict[str, float], scheme: Any) -> Dict[str, Dict[str, float]]:
+    """One potentiating and one depressing pulse on a 1 x 1 crossbar of ``circuit``'s device, in ngspice."""
+    from circuitsim.cosim.coupling import RestartCoupling
+    from circuitsim.cosim.writes import write_phases
+    from circuitsim.netlists.programming import LineProgram
+
+    one = CrossbarCircuit(circuit.model, (1, 1), dict(circuit.params), r_row=circuit.r_row, r_col=circuit.r_col,
+                          r_source=circuit.r_source, r_sense=circuit.r_sense,
+                          max_step=scheme.width / 50, reltol=circuit.reltol, backend="osdi")
+    start = {k: np.full((1, 1), float(v)) for k, v in state.items()}
+    out = {}
+    coupling = RestartCoupling(one, "batch")
+    for label, count in (("potentiate", 1), ("depress", -1)):
+        program = LineProgram((1, 1), rise=scheme.width / 100)
+        program.extend(write_phases(np.array([[count]]), scheme))
+        after = coupling.run(program, start).states
+        out[label] = {k: float(after[k][0, 0] - start[k][0, 0]) for k in start}
+    return out

@@ -20,6 +20,7 @@ requested vectors over the step and every device state at its end.
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
@@ -29,7 +30,7 @@ from circuitsim.cosim.circuit import CrossbarCircuit, Waveform, pwl_text
 from circuitsim.netlists.crossbar import LineSources
 from circuitsim.netlists.programming import LineProgram
 
-__all__ = ["COUPLINGS", "LockStepCoupling", "RestartCoupling", "StepResult", "make_coupling"]
+__all__ = ["COUPLINGS", "Coupling", "LockStepCoupling", "RestartCoupling", "StepResult", "make_coupling"]
 
 
 @dataclass
@@ -59,8 +60,58 @@ class StepResult:
         return np.stack([np.interp(times, self.time, self.vectors[k]) for k in names], axis=-1)
 
 
+class Coupling(ABC):
+    """How an experiment's step reaches the simulator: what :meth:`Experiment.step` is handed.
+
+    Subclasses implement :meth:`_run`; :meth:`run` adds the accounting the
+    runner reports (``spice_seconds`` and ``simulated_seconds``, totals over
+    the coupling's life).
+    """
+
+    mode: str
+    spice_seconds: float = 0.0
+    simulated_seconds: float = 0.0
+
+    def run(self, program: LineProgram, states: Dict[str, np.ndarray],
+            extra: Optional[Dict[str, Waveform]] = None) -> StepResult:
+        """Simulate ``program`` (``program.duration`` seconds) from ``states``.
+
+        Parameters
+        ----------
+        program
+            What the row and column lines do during the step.
+        states
+            Device states at the step's start, by initial-state parameter, each ``(M, N)``.
+        extra
+            Corner times and values of the circuit's extra sources (``CrossbarCircuit.extra_sources``).
+
+        Returns
+        -------
+        StepResult
+            The read vectors over the step and the states at its end.
+        """
+        result = self._run(program, states, extra)
+        self.spice_seconds += result.spice_seconds
+        self.simulated_seconds += float(program.duration)
+        return result
+
+    @abstractmethod
+    def _run(self, program: LineProgram, states: Dict[str, np.ndarray],
+             extra: Optional[Dict[str, Waveform]]) -> StepResult:
+        """One step (see :meth:`run`)."""
+
+    def close(self) -> None:
+        """Release the simulator (default: nothing to release)."""
+
+    def __enter__(self) -> "Coupling":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
 @dataclass
-class RestartCoupling:
+class RestartCoupling(Coupling):
     """Each step a fresh transient from the carried states (``uic``).
 
     Parameters
@@ -85,9 +136,9 @@ class RestartCoupling:
 
             self.engine = get_engine(self.engine)
 
-    def run(self, program: LineProgram, states: Dict[str, np.ndarray],
-            extra: Optional[Dict[str, Waveform]] = None) -> StepResult:
-        """Run one step of ``program.duration`` seconds from ``states``."""
+    def _run(self, program: LineProgram, states: Dict[str, np.ndarray],
+             extra: Optional[Dict[str, Waveform]]) -> StepResult:
+        """A fresh transient of ``program.duration`` seconds from ``states``."""
         circuit = self.circuit
         sources: LineSources = program.sources()
         extra_text = {name: pwl_text(w) for name, w in (extra or {}).items()}
@@ -101,12 +152,9 @@ class RestartCoupling:
         t = np.asarray(tran["time"])
         return StepResult(t, data, circuit.final_states(data, states), seconds)
 
-    def close(self) -> None:
-        pass
-
 
 @dataclass
-class LockStepCoupling:
+class LockStepCoupling(Coupling):
     """One transient for the whole experiment, paused at every step's end.
 
     Parameters
@@ -163,8 +211,8 @@ class LockStepCoupling:
                                        pre_commands=circuit.pre_commands())
         self._stored = 0
 
-    def run(self, program: LineProgram, states: Dict[str, np.ndarray],
-            extra: Optional[Dict[str, Waveform]] = None) -> StepResult:
+    def _run(self, program: LineProgram, states: Dict[str, np.ndarray],
+             extra: Optional[Dict[str, Waveform]]) -> StepResult:
         """Advance by ``program.duration``; ``states`` is what the transient carries (used after a reload)."""
         if self._stored > self.memory_limit:
             self.session.close()

@@ -13,19 +13,19 @@ V/3) scheme, so wire resistance and half-selected cells act as in hardware.
 
 from __future__ import annotations
 
-import time
-from typing import Any, Dict, List
+from pathlib import Path
+from typing import Any, Dict, List, Mapping
 
 import numpy as np
 
 from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
-from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule
-from circuitsim.cosim.tables import (VTEAM_SYNAPSE, array_table, device_table, experiment_table, initial_states,
-                                     pulse_fraction, write_table)
+from circuitsim.cosim.experiment import Experiment, ExperimentState
+from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule, call_rule, checked_pulses, user_rule
+from circuitsim.cosim.tables import VTEAM_SYNAPSE, array_table, device_table, initial_states, pulse_fraction, write_table
 from circuitsim.cosim.writes import differential_pulses, ideal_update, write_phases
-from circuitsim.netlists.crossbar import CatalogueCell
 from circuitsim.netlists.programming import LineProgram, Phase
+from circuitsim.userfiles import is_reference
 
 __all__ = ["DEMO_CONFIG", "LETTERS", "PerceptronExperiment", "letter_patterns"]
 
@@ -80,32 +80,48 @@ def count_disturbs(program: LineProgram, result: Any, circuit: CrossbarCircuit, 
     return count
 
 
-class PerceptronExperiment:
+class PerceptronExperiment(Experiment):
     """The perceptron experiment, configured from an experiment file's tables.
 
     Tables and keys (defaults in brackets):
 
     ``[experiment]`` ``epochs`` [40] (most epochs), ``seed`` [1], ``update`` ["physical" | "abstract"],
     ``patterns`` [30] (the first k of the 30, for quick runs).
-    ``[device]`` ``name`` ["vteam"], ``initial_state`` [[0.05, 0.95]] (uniform range of the initial
-    state as fractions of its range), ``[device.params]`` overrides.
+    ``[device]`` ``name`` ["vteam"; or a user's device, see :func:`~circuitsim.cosim.tables.device_table`],
+    ``initial_state`` [[0.05, 0.95]] (uniform range of the initial state as fractions of its range),
+    ``[device.params]`` overrides.
     ``[array]`` ``r_row``, ``r_col`` [1 ohm], ``r_source``, ``r_sense`` [1 ohm].
     ``[read]`` ``voltage`` [0.2 V], ``duration`` [100 ns], ``gain`` [activation gain, 1.0].
     ``[write]`` ``scheme`` ["v/2"], ``v_potentiate`` [-0.9 V], ``v_depress`` [0.9 V], ``width`` [1 us],
     ``max_voltage`` [1.5 V: the device's safe range], ``max_state_step`` [0.25: most of the state range one
     pulse may move].
-    ``[rule]`` ``kind`` ["manhattan" | "delta" | "mixed_precision"], ``learning_rate``, ``max_pulses``.
+    ``[rule]`` ``kind`` ["manhattan" | "delta" | "mixed_precision" | a user's rule as "file.py:Class"],
+    ``threshold`` (manhattan), ``learning_rate``, ``max_pulses`` (delta, mixed precision); a user's rule
+    gets every other key of the table as a constructor keyword.
+
+    The rule contract: ``rule.update(x, delta)`` with inputs ``x`` (patterns, 10) in {-1, +1} and errors
+    ``delta = target - tanh(gain * output)`` (patterns, 3) returns signed whole pulse counts per weight
+    (10, 3): ``+k`` potentiates the weight by ``k`` pulses (on its G+ device; the G- device gets the
+    opposite), ``-k`` depresses it.  A rule with a ``device_step`` attribute gets one pulse's weight step
+    (weight units: (G+ - G-) / (G_max - G_min)) before the first update.
     """
 
     kind = "perceptron"
     tables = ("experiment", "device", "array", "read", "write", "rule", "run")
+    count_key = "epochs"
+    default_steps = 40
+    progress_metrics = ("accuracy", "loss")
+    curve_metric = "accuracy"
+    summary_metrics = ("final_accuracy", "epochs_to_100_percent")
 
     def __init__(self, config: Dict[str, Any]):
-        exp, self.epochs, self.seed, self.update_mode = experiment_table(config, "epochs", 40)
+        super().__init__(config)
+        exp = self.experiment_section
+        self.epochs = self.steps
         self.n_patterns = exp.get("patterns", 30, int, lambda v: 3 <= v <= 30, "be between 3 and 30")
         exp.finish()
 
-        device = device_table(config, [0.05, 0.95])
+        device = device_table(config, [0.05, 0.95], base_dir=self.base_dir)
         self.initial_range = device.initial_range
         wires = array_table(config)
 
@@ -117,34 +133,26 @@ class PerceptronExperiment:
 
         self.write, max_state_step = write_table(config)
         width = self.write.width
-
-        rule = Section(config, "rule", required=False)
-        rule_kind = rule.choice("kind", ("manhattan", "delta", "mixed_precision"), "manhattan")
-        if rule_kind == "manhattan":
-            self.rule = ManhattanRule(rule.get("threshold", 0.0, float, lambda v: v >= 0, "be >= 0"))
-        else:
-            cls = DeltaRule if rule_kind == "delta" else MixedPrecisionRule
-            lr = rule.positive("learning_rate")
-            max_pulses = rule.get("max_pulses", 4, int, lambda v: v >= 1, "be >= 1")
-            # one pulse's weight step: about 2 / (pulses across the range), measured below
-            self.rule = cls(lr, 1.0, max_pulses)
-        rule.finish()
+        self.rule = self._rule(Section(config, "rule", required=False))
 
         m, k = 10, 3
         rise = min(self.t_read, width) / 20
         self.rise = rise
-        self.circuit = CrossbarCircuit(device.name, (m, 2 * k), device.params,
+        self.circuit = CrossbarCircuit(device.device, (m, 2 * k), device.params,
                                        max_step=min(self.t_read, width) / 4, **wires)
         self.device = self.circuit.model
         self.params = dict(device.params)
+        if self.update_mode == "abstract":
+            self.circuit.require_reference("experiment.update = 'abstract' (states set by the device's ODE)")
         self._weight_scale(pulse_fraction(self.circuit, self.write, max_state_step))
         patterns, labels = letter_patterns()
         self.patterns, self.labels = patterns[: self.n_patterns], labels[: self.n_patterns]
         self.inputs = np.hstack([np.where(self.patterns > 0, 1.0, -1.0), np.ones((len(self.patterns), 1))])
         self.targets = np.where(np.eye(k)[self.labels] > 0, 1.0, -1.0)
-        if not isinstance(self.rule, ManhattanRule):
+        if hasattr(self.rule, "device_step"):
             # weight units: (G+ - G-) / (G_max - G_min); one pulse moves a weight by about its step
             self.rule.device_step = self._weight_step
+        if isinstance(self.rule, DeltaRule):
             # |x| = 1 and |target - tanh| < 2, so no gradient entry exceeds 2 * patterns
             worst = self.rule.learning_rate * 2 * len(self.patterns) / self._weight_step
             if worst > self.rule.max_pulses:
@@ -152,6 +160,23 @@ class PerceptronExperiment:
                                   f"pulses on one device in one epoch, more than rule.max_pulses = "
                                   f"{self.rule.max_pulses} (the device's safe range); lower it below "
                                   f"{self.rule.max_pulses * self._weight_step / (2 * len(self.patterns)):.3g}")
+
+    def _rule(self, rule: Section) -> Any:
+        """The learning rule of ``[rule]``: a built-in or a user's class."""
+        kind = rule.get("kind", "manhattan", str)
+        if is_reference(kind):
+            return user_rule(kind, rule, self.base_dir)
+        rule.choice("kind", ("manhattan", "delta", "mixed_precision"), "manhattan")
+        if kind == "manhattan":
+            made: Any = ManhattanRule(rule.get("threshold", 0.0, float, lambda v: v >= 0, "be >= 0"))
+        else:
+            cls = DeltaRule if kind == "delta" else MixedPrecisionRule
+            lr = rule.positive("learning_rate")
+            max_pulses = rule.get("max_pulses", 4, int, lambda v: v >= 1, "be >= 1")
+            # one pulse's weight step: about 2 / (pulses across the range), set from the device below
+            made = cls(lr, 1.0, max_pulses)
+        rule.finish()
+        return made
 
     # -- set-up checks -------------------------------------------------------------------------------------
     def _weight_scale(self, steps: Dict[str, float]) -> None:
@@ -166,7 +191,7 @@ class PerceptronExperiment:
         self._weight_step = abs(g_up - g_mid) / (self._g_range[1] - self._g_range[0])
 
     def _conductance(self, states: Dict[str, np.ndarray]) -> np.ndarray:
-        return CatalogueCell(self.device, dict(states), self.params).conductance()
+        return self.circuit.conductance(states)
 
     # -- the loop's interface ------------------------------------------------------------------------------
     @property
@@ -175,33 +200,29 @@ class PerceptronExperiment:
         per_epoch = (len(self.patterns) + 1) * self.t_read + 2 * 6 * 10 * self.write.width
         return 2 * self.epochs * per_epoch
 
-    def initial_state(self) -> Dict[str, Any]:
+    def initial_state(self) -> ExperimentState:
         rng = np.random.default_rng(self.seed)
         states = initial_states(self.circuit, self.initial_range, rng)
-        return {"step": 0, "states": states, "pending": None, "metrics": [], "rule": self.rule,
-                "conductance_initial": self._conductance(states), "done": False}
+        return ExperimentState(states=states, rng=rng, values={"conductance_initial": self._conductance(states)})
 
     def weights(self, states: Dict[str, np.ndarray]) -> np.ndarray:
         """Weights (inputs, outputs) = (G+ - G-) / (G_max - G_min)."""
         g = self._conductance(states)
         return (g[:, 0::2] - g[:, 1::2]) / (self._g_range[1] - self._g_range[0])
 
-    def step(self, state: Dict[str, Any], coupling: Any) -> Dict[str, Any]:
+    def step(self, state: ExperimentState, coupling: Any) -> Dict[str, Any]:
         """One epoch: apply the pending pulses, read every pattern, decide the next pulses."""
-        started = time.perf_counter()
         m, n = self.circuit.shape
         program = LineProgram((m, n), rise=self.rise)
-        pending = state["pending"]
+        pending = state.pending
         if pending is not None and self.update_mode == "physical":
             program.extend(write_phases(pending, self.write))
         elif pending is not None:
-            state["states"] = ideal_update(self.device, self.params, state["states"], pending, self.write)
+            state.states = ideal_update(self.device, self.params, state.states, pending, self.write)
         for x in self.inputs:
             program.add(Phase.read(self.v_read * x, n, self.t_read))
-        python_before = time.perf_counter() - started
-        result = coupling.run(program, state["states"])
-        started = time.perf_counter()
-        state["states"] = result.states
+        result = coupling.run(program, state.states)
+        state.states = result.states
         currents = result.column_currents_at(program.sample_times("read"))
         scale = self.v_read * (self._g_range[1] - self._g_range[0])
         f = (currents[:, 0::2] - currents[:, 1::2]) / scale
@@ -214,37 +235,40 @@ class PerceptronExperiment:
             disturbs = count_disturbs(program, result, self.circuit)
         pulses_issued = 0
         if accuracy >= 1.0:
-            state["pending"] = None
-            state["done"] = True
+            state.pending = None
+            state.done = True
         else:
-            weight_pulses = self.rule.update(self.inputs, delta)
-            state["pending"] = differential_pulses(weight_pulses)
-            pulses_issued = int(np.abs(state["pending"]).sum())
-        state["step"] += 1
-        return {"epoch": state["step"], "accuracy": accuracy, "loss": loss, "pulses": pulses_issued,
-                "half_select_disturbs": disturbs, "spice_seconds": result.spice_seconds,
-                "python_seconds": python_before + time.perf_counter() - started,
-                "simulated_seconds": float(program.duration)}
+            weight_pulses = checked_pulses(self.rule, call_rule(self.rule, self.inputs, delta),
+                                           self.inputs.shape[1], self.targets.shape[1])
+            state.pending = differential_pulses(weight_pulses)
+            pulses_issued = int(np.abs(state.pending).sum())
+        return {"epoch": state.step + 1, "accuracy": accuracy, "loss": loss, "pulses": pulses_issued,
+                "half_select_disturbs": disturbs}
 
-    def finished(self, state: Dict[str, Any]) -> bool:
-        return bool(state["done"]) or state["step"] >= self.epochs
-
-    def summary(self, state: Dict[str, Any]) -> Dict[str, Any]:
-        metrics = state["metrics"]
+    def summary(self, state: ExperimentState) -> Dict[str, Any]:
+        metrics = state.metrics
         hits = [m["epoch"] for m in metrics if m["accuracy"] >= 1.0]
         return {"final_accuracy": metrics[-1]["accuracy"] if metrics else None,
                 "epochs_to_100_percent": hits[0] if hits else None,
                 "half_select_disturbs_total": int(sum(m["half_select_disturbs"] for m in metrics)),
                 "pulses_total": int(sum(m["pulses"] for m in metrics)),
-                "weights": self.weights(state["states"]).tolist()}
+                "weights": self.weights(state.states).tolist()}
 
-    def plots(self, state: Dict[str, Any], folder: Any) -> List[str]:
+    def plots(self, state: ExperimentState, folder: Any) -> List[Path]:
         from circuitsim.cosim.report import accuracy_plot, conductance_maps
 
-        metrics = state["metrics"]
+        metrics = state.metrics
         files = [accuracy_plot([m["epoch"] for m in metrics], [m["accuracy"] for m in metrics],
-                               [m["loss"] for m in metrics], folder / "accuracy.png")]
-        files.append(conductance_maps({"initial": state["conductance_initial"],
-                                       "final": self._conductance(state["states"])},
-                                      folder / "conductance.png"))
-        return files
+                               [m["loss"] for m in metrics], Path(folder) / "accuracy.png")]
+        files.append(conductance_maps({"initial": state.values["conductance_initial"],
+                                       "final": self._conductance(state.states)},
+                                      Path(folder) / "conductance.png"))
+        return [Path(f) for f in files]
+
+    def report_lines(self, report: Mapping[str, Any]) -> List[str]:
+        summary = report["summary"]
+        curve = " ".join(f"{100 * m['accuracy']:.0f}" for m in report["metrics"])
+        return [f"perceptron ({report['mode']}, {report['update']} writes): training accuracy per epoch (%): "
+                f"{curve}",
+                f"epochs to 100 %: {summary['epochs_to_100_percent']}, write pulses {summary['pulses_total']}, "
+                f"half-select disturbs {summary['half_select_disturbs_total']}"]

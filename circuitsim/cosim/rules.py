@@ -11,15 +11,89 @@ device).
 Sign conventions: inputs ``x`` have shape (patterns, inputs), errors
 ``delta = target - output`` (patterns, outputs), and weights (inputs, outputs),
 so the gradient step is ``x.T @ delta``.
+
+A user's rule is any class with the :class:`LearningRule` ``update`` (no
+base class needed): name it in an experiment file as ``[rule] kind =
+"my_rules.py:MyRule"``; the table's other keys are its constructor's
+keywords.  Learned attributes (names ending in ``_``: numbers, strings,
+numpy arrays, numpy random Generators) are saved in checkpoints and restored
+on ``--resume``.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Sequence
+from pathlib import Path
+from typing import Any, List, Optional, Protocol, Sequence, Union, runtime_checkable
 
 import numpy as np
 
-__all__ = ["DeltaRule", "ManhattanRule", "MixedPrecisionRule", "PairSTDP", "RULES"]
+__all__ = ["DeltaRule", "LearningRule", "ManhattanRule", "MixedPrecisionRule", "PairSTDP", "RULES", "call_rule",
+           "checked_pulses", "user_rule"]
+
+
+@runtime_checkable
+class LearningRule(Protocol):
+    """What a learning rule provides: one ``update`` per step (scikit-learn habit).
+
+    The constructor stores hyper-parameters only; what the rule learns is kept
+    in attributes whose names end in ``_`` (checkpointed).  The arguments of
+    ``update`` are fixed by the experiment that calls it: the perceptron calls
+    ``update(x, delta)`` with inputs (patterns, inputs) and errors (patterns,
+    outputs) and expects signed whole pulse counts (inputs, outputs).
+    """
+
+    def update(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        """Signed pulse counts (or weight changes, as the experiment documents) for this step."""
+        ...
+
+
+def user_rule(reference: str, section: Any, base_dir: Optional[Union[str, Path]] = None) -> Any:
+    """A user's rule class named by ``reference`` ("file.py:Class"), built with the rest of its table as keywords.
+
+    ``section`` is the ``[rule]`` :class:`~circuitsim.cosim.config.Section` (its ``kind`` already read).
+    """
+    from circuitsim.cosim.config import ConfigError
+    from circuitsim.userfiles import UserCodeError, load_object
+
+    try:
+        cls = load_object(reference, base_dir, what="learning-rule class")
+    except UserCodeError as exc:
+        raise ConfigError(f"rule.kind: {exc}") from None
+    keywords = section.rest()
+    try:
+        rule = cls(**keywords)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[rule] for {reference}: {type(exc).__name__}: {exc}") from None
+    if not callable(getattr(rule, "update", None)):
+        raise ConfigError(f"rule.kind: {reference} has no update() method, which a learning rule must have")
+    return rule
+
+
+def call_rule(rule: Any, *args: Any) -> Any:
+    """``rule.update(*args)``; an exception from a user's rule becomes one message naming their line."""
+    try:
+        return rule.update(*args)
+    except Exception as exc:
+        if type(rule).__module__.startswith("circuitsim."):
+            raise
+        from circuitsim.userfiles import user_code_failure
+
+        raise user_code_failure(exc, f"{type(rule).__name__}.update") from exc
+
+
+def checked_pulses(rule: Any, pulses: Any, rows: int, columns: int) -> np.ndarray:
+    """A rule's pulse counts as an integer (rows, columns) array, or one clear error naming the rule."""
+    name = type(rule).__name__
+    try:
+        array = np.asarray(pulses, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}.update returned {type(pulses).__name__}, not an array of pulse counts") from None
+    if array.shape != (rows, columns):
+        raise ValueError(f"{name}.update returned shape {array.shape}; this experiment needs signed pulse "
+                         f"counts of shape ({rows}, {columns})")
+    if not np.all(np.isfinite(array)) or np.any(array != np.rint(array)):
+        raise ValueError(f"{name}.update returned non-integer or non-finite pulse counts: pulses are whole")
+    return array.astype(int)
 
 
 def _batch(x: Any, delta: Any) -> np.ndarray:

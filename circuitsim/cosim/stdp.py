@@ -25,18 +25,17 @@ conductance in units of the uncorrelated group's standard deviation.
 
 from __future__ import annotations
 
-import time
-from typing import Any, Dict, List
+from pathlib import Path
+from typing import Any, Dict, List, Mapping
 
 import numpy as np
 
 from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
+from circuitsim.cosim.experiment import Experiment, ExperimentState
 from circuitsim.cosim.rules import MixedPrecisionRule, PairSTDP
-from circuitsim.cosim.tables import (array_table, device_table, experiment_table, initial_states, pulse_fraction,
-                                     write_table)
+from circuitsim.cosim.tables import array_table, device_table, initial_states, pulse_fraction, write_table
 from circuitsim.cosim.writes import ideal_update, write_phases
-from circuitsim.netlists.crossbar import CatalogueCell
 from circuitsim.netlists.programming import LineProgram, Phase
 from circuitsim.numbers import spice_number
 
@@ -75,7 +74,7 @@ def threshold_crossings(t: np.ndarray, v: np.ndarray, level: float) -> np.ndarra
     return t[k] + frac * (t[k + 1] - t[k])
 
 
-class StdpCorrelationExperiment:
+class StdpCorrelationExperiment(Experiment):
     """The STDP correlation-detection experiment, configured from an experiment file's tables.
 
     Tables and keys (defaults in brackets):
@@ -97,10 +96,14 @@ class StdpCorrelationExperiment:
 
     kind = "stdp_correlation"
     tables = ("experiment", "input", "neuron", "device", "array", "write", "rule", "run")
+    default_steps = 30
+    progress_metrics = ("separation", "rate_out")
+    curve_metric = "separation"
+    summary_metrics = ("separation_sd",)
 
     def __init__(self, config: Dict[str, Any]):
-        exp, self.steps, self.seed, self.update_mode = experiment_table(config, "steps", 30)
-        exp.finish()
+        super().__init__(config)
+        self.experiment_section.finish()
 
         inp = Section(config, "input", required=False)
         self.n = inp.get("synapses", 100, int, lambda v: v >= 2, "be >= 2")
@@ -129,8 +132,8 @@ class StdpCorrelationExperiment:
         if not self.v_reset < self.v_th:
             raise ConfigError("neuron.reset must be below neuron.threshold")
 
-        device = device_table(config, [0.4, 0.6])
-        name, params = device.name, device.params
+        device = device_table(config, [0.4, 0.6], base_dir=self.base_dir)
+        params = device.params
         self.initial_range = device.initial_range
         wires = array_table(config)
         self.write, max_state_step = write_table(config)
@@ -148,55 +151,49 @@ class StdpCorrelationExperiment:
                                   f"rule.max_pulses = {self.rule.max_pulses} (the device's safe range per step)")
 
         self.rise = min(self.spike_width, width) / 50
+        neuron = self._neuron_lines(1.0)
+        self.circuit = CrossbarCircuit(device.device, (self.n, 1), params, extra_lines=neuron,
+                                       extra_sources={"en": ("en", "0")}, probes=("v(mem)",),
+                                       max_step=self.spike_width, **wires)
         if gain is None:
             # mean membrane drive at the initial mid-range conductance = drive * threshold
-            lo, hi = (float(b) for b in self._state_range(name, params))
-            g_mid = float(CatalogueCell(name, np.array([[0.5 * (lo + hi)]]), params).conductance()[0, 0])
+            name = self.circuit.state_params[0]
+            lo, hi = self.circuit.state_bounds()[name]
+            g_mid = float(self.circuit.conductance({name: np.full((1, 1), 0.5 * (lo + hi))})[0, 0])
             mean_current = self.n * self.rate * self.spike_width * self.v_spike * g_mid
             gain = self.drive * self.v_th / (mean_current * self.tau_m / self.c_mem)
         self.gain = gain
-        neuron = (
+        self.circuit.extra_lines = self._neuron_lines(gain)
+        self.device = self.circuit.model
+        self.params = dict(params)
+        if self.update_mode == "abstract":
+            self.circuit.require_reference("experiment.update = 'abstract' (states set by the device's ODE)")
+        pulse_fraction(self.circuit, self.write, max_state_step)
+
+    def _neuron_lines(self, gain: float) -> "tuple[str, ...]":
+        """The LIF neuron's deck lines with the current mirror's ``gain``."""
+        return (
             "* leaky integrate-and-fire neuron on the column's virtual ground",
-            f"Bsyn 0 mem I={spice_number(self.gain)}*i(vs0)*V(en)",
+            f"Bsyn 0 mem I={spice_number(gain)}*i(vs0)*V(en)",
             f"Cmem mem 0 {spice_number(self.c_mem)}",
             f"Rleak mem 0 {spice_number(self.tau_m / self.c_mem)}",
             "Sfire mem 0 mem 0 fire",
             f".model fire sw vt={spice_number((self.v_th + self.v_reset) / 2)} "
             f"vh={spice_number((self.v_th - self.v_reset) / 2)} ron=10 roff=1e12",
         )
-        self.circuit = CrossbarCircuit(name, (self.n, 1), params, extra_lines=neuron,
-                                       extra_sources={"en": ("en", "0")}, probes=("v(mem)",),
-                                       max_step=self.spike_width, **wires)
-        self.device = self.circuit.model
-        self.params = dict(params)
-        pulse_fraction(self.circuit, self.write, max_state_step)
-
-    @staticmethod
-    def _state_range(name: str, params: Dict[str, float]) -> "tuple[float, float]":
-        from circuitsim.models.catalogue import get_device
-
-        device = get_device(name)
-        values = device.validate(**params)
-        state = device.states[0]
-        return tuple(float(values[b]) if isinstance(b, str) else float(b) for b in (state.lower, state.upper))
 
     # -- the loop's interface ------------------------------------------------------------------------------
-    @property
-    def epochs(self) -> int:
-        return self.steps
-
     @property
     def horizon(self) -> float:
         return 2 * self.steps * (self.window + 2 * self.rule.max_pulses * self.write.width + 1e-3)
 
     def _conductance(self, states: Dict[str, np.ndarray]) -> np.ndarray:
-        return CatalogueCell(self.device, dict(states), self.params).conductance()[:, 0]
+        return self.circuit.conductance(states)[:, 0]
 
-    def initial_state(self) -> Dict[str, Any]:
+    def initial_state(self) -> ExperimentState:
         rng = np.random.default_rng(self.seed)
         states = initial_states(self.circuit, self.initial_range, rng)
-        return {"step": 0, "states": states, "pending": None, "metrics": [], "rule": self.rule,
-                "rng": rng.bit_generator.state, "conductance_initial": self._conductance(states)}
+        return ExperimentState(states=states, rng=rng, values={"conductance_initial": self._conductance(states)})
 
     def _program(self, trains: List[np.ndarray], pending: Any) -> "tuple[LineProgram, float, list]":
         """Writes (neuron disconnected), then the spike window; returns the program, the window start and the
@@ -228,73 +225,56 @@ class StdpCorrelationExperiment:
             program.add(Phase(self.v_spike * row, np.zeros(1), duration, "read", rise=self.spike_width / 10))
         return program, window_start
 
-    def step(self, state: Dict[str, Any], coupling: Any) -> Dict[str, Any]:
-        started = time.perf_counter()
-        rng = np.random.default_rng()
-        rng.bit_generator.state = state["rng"]
-        trains = correlated_spike_trains(rng, self.n, self.n_correlated, self.rate, self.correlation,
+    def learning_rules(self) -> Dict[str, Any]:
+        return {"rule": self.rule, "stdp": self.stdp}
+
+    def step(self, state: ExperimentState, coupling: Any) -> Dict[str, Any]:
+        trains = correlated_spike_trains(state.rng, self.n, self.n_correlated, self.rate, self.correlation,
                                          self.window, self.grid)
-        state["rng"] = rng.bit_generator.state
-        pending = state["pending"]
+        pending = state.pending
         if pending is not None and self.update_mode == "abstract":
-            state["states"] = ideal_update(self.device, self.params, state["states"], pending, self.write)
+            state.states = ideal_update(self.device, self.params, state.states, pending, self.write)
         program, window_start = self._program(trains, pending)
         enable = ([0.0, window_start - self.rise, window_start, program.duration],
                   [0.0, 0.0, 1.0, 1.0])
-        python_before = time.perf_counter() - started
-        result = coupling.run(program, state["states"], {"en": enable})
-        started = time.perf_counter()
-        state["states"] = result.states
+        result = coupling.run(program, state.states, {"en": enable})
+        state.states = result.states
         post = threshold_crossings(result.time, result.vectors["v(mem)"], 0.98 * self.v_th) - window_start
         post = post[post >= 0]
         dw = self.stdp.update(trains, post)
-        counts = state["rule"].accumulate(np.clip(dw, -self.rule.max_pulses, self.rule.max_pulses)[:, None])
-        state["pending"] = counts if np.any(counts) else None
-        g = self._conductance(state["states"])
+        counts = self.rule.accumulate(np.clip(dw, -self.rule.max_pulses, self.rule.max_pulses)[:, None])
+        state.pending = counts if np.any(counts) else None
+        g = self._conductance(state.states)
         corr, unc = g[: self.n_correlated], g[self.n_correlated:]
         separation = float((corr.mean() - unc.mean()) / max(unc.std(), 1e-30))
-        state["step"] += 1
-        return {"step": state["step"], "post_spikes": int(len(post)),
+        return {"step": state.step + 1, "post_spikes": int(len(post)),
                 "rate_out": float(len(post) / self.window), "pulses": int(np.abs(counts).sum()),
                 "mean_g_correlated": float(corr.mean()), "mean_g_uncorrelated": float(unc.mean()),
-                "separation": separation, "spice_seconds": result.spice_seconds,
-                "python_seconds": python_before + time.perf_counter() - started,
-                "simulated_seconds": float(program.duration)}
+                "separation": separation}
 
-    def finished(self, state: Dict[str, Any]) -> bool:
-        return state["step"] >= self.steps
-
-    def summary(self, state: Dict[str, Any]) -> Dict[str, Any]:
-        g = self._conductance(state["states"])
+    def summary(self, state: ExperimentState) -> Dict[str, Any]:
+        g = self._conductance(state.states)
         corr, unc = g[: self.n_correlated], g[self.n_correlated:]
         return {"synapses": self.n, "correlated": self.n_correlated,
                 "mean_g_correlated": float(corr.mean()), "mean_g_uncorrelated": float(unc.mean()),
                 "std_g_uncorrelated": float(unc.std()),
                 "separation_sd": float((corr.mean() - unc.mean()) / max(unc.std(), 1e-30)),
-                "output_rate_hz": [m["rate_out"] for m in state["metrics"]],
+                "output_rate_hz": [m["rate_out"] for m in state.metrics],
                 "conductance": g.tolist()}
 
-    def plots(self, state: Dict[str, Any], folder: Any) -> List[str]:
-        import matplotlib
+    def plots(self, state: ExperimentState, folder: Any) -> List[Path]:
+        from circuitsim.cosim.report import mean_weight_plot, weight_histogram
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        folder = Path(folder)
+        g = self._conductance(state.states)
+        steps = [m["step"] for m in state.metrics]
+        return [Path(weight_histogram({"correlated": g[: self.n_correlated], "uncorrelated": g[self.n_correlated:]},
+                                      folder / "weights.png")),
+                Path(mean_weight_plot(steps, {"correlated": [m["mean_g_correlated"] for m in state.metrics],
+                                              "uncorrelated": [m["mean_g_uncorrelated"] for m in state.metrics]},
+                                      folder / "mean_weights.png"))]
 
-        from circuitsim.cosim.report import weight_histogram
-
-        g = self._conductance(state["states"])
-        files = [weight_histogram({"correlated": g[: self.n_correlated], "uncorrelated": g[self.n_correlated:]},
-                                  folder / "weights.png")]
-        metrics = state["metrics"]
-        fig, ax = plt.subplots(figsize=(5.5, 3.5))
-        steps = [m["step"] for m in metrics]
-        ax.plot(steps, [m["mean_g_correlated"] * 1e6 for m in metrics], "o-", label="correlated")
-        ax.plot(steps, [m["mean_g_uncorrelated"] * 1e6 for m in metrics], "s-", label="uncorrelated")
-        ax.set_xlabel("step")
-        ax.set_ylabel("mean conductance (uS)")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(folder / "mean_weights.png", dpi=110)
-        plt.close(fig)
-        files.append(str(folder / "mean_weights.png"))
-        return files
+    def report_lines(self, report: Mapping[str, Any]) -> List[str]:
+        summary = report["summary"]
+        return [f"{self.kind} ({report['mode']}): correlated mean G {summary['mean_g_correlated']:.4g} S, "
+                f"uncorrelated {summary['mean_g_uncorrelated']:.4g} S, separation {summary['separation_sd']:.2f} SD"]

@@ -13,19 +13,20 @@ written ``"table.key"``::
     "experiment.seed" = [1, 2, 3]
 
 Each point runs :func:`circuitsim.cosim.runner.run_experiment` in a
-temporary folder and returns the experiment's summary numbers (accuracy,
-epochs to 100 %, disturbs, separation, SPICE time) and its per-step curve.
+temporary folder and returns the experiment's scalar summary numbers, the
+SPICE time and the per-step curve of the experiment's ``curve_metric``;
+the summary plots show its ``summary_metrics`` (both declared by the
+experiment class, built-in or a user's).
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Tuple
 
 import numpy as np
 
-from circuitsim.cosim.config import load_config
 from circuitsim.sweep.kinds import register_kind
 
 __all__ = ["experiment_task", "flatten", "unflatten"]
@@ -69,35 +70,51 @@ def _experiment_file(options: Mapping[str, Any]) -> Path:
 def _parameters(options: Mapping[str, Any]) -> Dict[str, Any]:
     if not options.get("experiment"):
         return {}
-    return flatten(load_config(_experiment_file(options)))
+    from circuitsim.cosim.runner import load_experiment
+
+    return flatten(load_experiment(_experiment_file(options))[0])
+
+
+def _config(params: Mapping[str, Any]) -> "tuple[Dict[str, Any], Any]":
+    """The point's experiment dict (swept keys set) and the folder its references resolve against."""
+    from circuitsim.cosim.runner import load_experiment
+
+    config, base = load_experiment(_experiment_file(params))
+    return unflatten(config, {k: v for k, v in params.items() if "." in k}), base
 
 
 def _check(params: Mapping[str, Any]) -> None:
     from circuitsim.cosim.runner import build_experiment
 
-    config = unflatten(load_config(_experiment_file(params)), {k: v for k, v in params.items() if "." in k})
-    build_experiment(config)            # every key checked before anything is submitted
+    build_experiment(*_config(params))            # every key checked before anything is submitted
+
+
+def _plotted(options: Mapping[str, Any]) -> Tuple[str, ...]:
+    """The experiment class's ``summary_metrics``."""
+    from circuitsim.cosim.runner import experiment_class
+
+    config, base = _config(options)
+    return tuple(experiment_class(str(config["experiment"]["kind"]), base).summary_metrics)
 
 
 def experiment_task(params: Mapping[str, Any], *, rng: np.random.Generator, variability: Any) -> Dict[str, Any]:
     """Run the experiment with the point's values; its summary numbers and per-step curve."""
-    from circuitsim.cosim.runner import run_experiment
+    from circuitsim.cosim.runner import build_experiment, run_experiment
 
-    config = unflatten(load_config(_experiment_file(params)), {k: v for k, v in params.items() if "." in k})
+    experiment = build_experiment(*_config(params))
     with tempfile.TemporaryDirectory(prefix="circuitsim-experiment-") as folder:
-        report = run_experiment(config, folder, mode=str(params.get("mode", "restart")), progress=False)
+        report = run_experiment(experiment, folder, mode=str(params.get("mode", "restart")), progress=False)
     summary = report["summary"]
     out: Dict[str, Any] = {k: float(v) for k, v in summary.items()
-                           if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None}
-    if summary.get("epochs_to_100_percent") is None and "final_accuracy" in summary:
-        out["epochs_to_100_percent"] = float("nan")
+                           if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    out.update({k: float("nan") for k, v in summary.items() if v is None})     # e.g. never reached 100 %
     out["spice_seconds"] = float(report["spice_seconds"])
     out["steps"] = float(report["steps"])
-    curve = "accuracy" if report["experiment"] == "perceptron" else "separation"
-    out[f"{curve}_per_step"] = np.array([m[curve] for m in report["metrics"]], dtype=float)
+    curve = report["curve_metric"]
+    if curve:
+        out[f"{curve}_per_step"] = np.array([m.get(curve, np.nan) for m in report["metrics"]], dtype=float)
     return out
 
 
-register_kind("experiment", experiment_task, _parameters, options=_OPTIONS, check=_check,
-              plot=("final_accuracy", "separation_sd"),
+register_kind("experiment", experiment_task, _parameters, options=_OPTIONS, check=_check, plot=_plotted,
               doc="a co-simulation experiment (cosim/*.toml) with any of its scalar keys swept as 'table.key'")

@@ -7,10 +7,11 @@ and raises :class:`~circuitsim.cosim.config.ConfigError` naming the key, before 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from circuitsim.cosim.config import ConfigError, Section
-from circuitsim.cosim.writes import WriteScheme, pulse_step
+from circuitsim.cosim.writes import WriteScheme
 
 __all__ = ["DeviceTable", "VTEAM_SYNAPSE", "array_table", "device_table", "experiment_table", "initial_states",
            "pulse_fraction",
@@ -37,37 +38,54 @@ def experiment_table(config: Dict[str, Any], count_key: str, count_default: int)
 
 @dataclass(frozen=True)
 class DeviceTable:
-    """``[device]``: the catalogue name, the initial-state band (fractions of the range) and parameter overrides."""
+    """``[device]``: the device, the initial-state band (fractions of the range) and parameter overrides."""
 
     name: str
     initial_range: List[float]
     params: Dict[str, float]
+    device: Any = None
 
 
-def device_table(config: Dict[str, Any], default_initial: List[float]) -> DeviceTable:
+def device_table(config: Dict[str, Any], default_initial: List[float],
+                 base_dir: Optional[Union[str, Path]] = None) -> DeviceTable:
     """Read ``[device]``: ``name`` ["vteam"], ``initial_state`` [``default_initial``], ``[device.params]``.
 
-    The device must be in the catalogue and have one state; the parameters must pass its ``validate``.
+    ``name`` is a catalogue name, a user's device (``"my_devices.py:MYMEM"``,
+    ``"package.module:MYMEM"``) or a user's Verilog-A file (``"my_model.va"``,
+    ``"my_model.va:module"``), relative paths from ``base_dir`` (see
+    :func:`circuitsim.models.sources.resolve_device`).  The device must have one
+    state; the parameters must pass its ``validate``.  Without ``[device.params]``
+    the VTEAM synapse set applies to ``vteam`` and the device's defaults to any other.
     """
-    from circuitsim.models.catalogue import DEVICES
+    try:  # TEMP until models/sources lands
+        from circuitsim.models.sources import DeviceSourceError, resolve_device
+    except ImportError:
+        from circuitsim.models.catalogue import get_device
+
+        DeviceSourceError = KeyError
+
+        def resolve_device(d, base_dir=None):
+            return get_device(d)
 
     dev = Section(config, "device", required=False)
     name = dev.get("name", "vteam", str)
     initial = dev.get("initial_state", list(default_initial), list,
                       lambda v: len(v) == 2 and 0 <= v[0] <= v[1] <= 1,
                       "be [low, high] fractions of the state range, 0 <= low <= high <= 1")
-    params = dev.get("params", dict(VTEAM_SYNAPSE), dict)
+    params = dev.get("params", dict(VTEAM_SYNAPSE) if name == "vteam" else {}, dict)
     dev.finish()
-    if name not in DEVICES:
-        raise ConfigError(f"device.name: no device {name!r} in the catalogue; devices: {', '.join(DEVICES)}")
-    if len(DEVICES[name].states) != 1:
-        raise ConfigError(f"device.name: crossbar experiments need a one-state device; {name} has "
-                          f"{len(DEVICES[name].states)}")
     try:
-        DEVICES[name].validate(**params)
+        device = resolve_device(name, base_dir=base_dir)
+    except DeviceSourceError as exc:
+        raise ConfigError(f"device.name: {exc}") from None
+    if len(device.states) != 1:
+        raise ConfigError(f"device.name: crossbar experiments need a one-state device; {device.name} has "
+                          f"{len(device.states)}")
+    try:
+        device.validate(**params)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"device.params: {exc}") from None
-    return DeviceTable(name, [float(v) for v in initial], dict(params))
+    return DeviceTable(name, [float(v) for v in initial], dict(params), device)
 
 
 def array_table(config: Dict[str, Any]) -> Dict[str, float]:
@@ -115,7 +133,7 @@ def pulse_fraction(circuit: Any, scheme: WriteScheme, max_state_step: float) -> 
     """
     name = circuit.state_params[0]
     lo, hi = circuit.state_bounds()[name]
-    steps = pulse_step(circuit.model, circuit.params, {name: 0.5 * (lo + hi)}, scheme)
+    steps = circuit.pulse_step({name: 0.5 * (lo + hi)}, scheme)
     moved = max(abs(steps["potentiate"][name]), abs(steps["depress"][name])) / (hi - lo)
     if moved > max_state_step:
         raise ConfigError(f"write.width / amplitude: one pulse moves the device state by {moved:.0%} of its "

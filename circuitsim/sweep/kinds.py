@@ -80,8 +80,12 @@ class Kind:
     options: Mapping[str, Any] = field(default_factory=dict)
     check: Optional[Callable[[Mapping[str, Any]], None]] = None
     variability: bool = False
-    plot: Sequence[str] = ()
+    plot: Union[Sequence[str], Callable[[Mapping[str, Any]], Sequence[str]]] = ()
     doc: str = ""
+
+    def plotted(self, options: Mapping[str, Any]) -> Tuple[str, ...]:
+        """The outputs the summary plots show, given the task's options."""
+        return tuple(self.plot(options) if callable(self.plot) else self.plot)
 
     def parameter_defaults(self, options: Mapping[str, Any]) -> Dict[str, Any]:
         """The parameters (name -> default or :data:`REQUIRED`) given the task's options."""
@@ -95,7 +99,8 @@ _loaded = False
 
 def register_kind(name: str, function: Callable[..., Mapping[str, Any]], parameters: ParameterSpec, *,
                   options: Optional[Mapping[str, Any]] = None, check: Optional[Callable] = None,
-                  variability: bool = False, plot: Sequence[str] = (), doc: str = "",
+                  variability: bool = False,
+                  plot: Union[Sequence[str], Callable[[Mapping[str, Any]], Sequence[str]]] = (), doc: str = "",
                   replace: bool = False) -> Kind:
     """Register a task kind under ``name``.
 
@@ -120,7 +125,8 @@ def register_kind(name: str, function: Callable[..., Mapping[str, Any]], paramet
         raise ValueError(f"a kind name is letters, digits and '_', got {name!r}")
     if name in _KINDS and not replace and _KINDS[name].function is not function:
         raise ValueError(f"kind {name!r} is already registered (pass replace=True to replace it)")
-    kind = Kind(name, function, parameters, dict(options or {}), check, variability, tuple(plot), doc)
+    kind = Kind(name, function, parameters, dict(options or {}), check, variability,
+                plot if callable(plot) else tuple(plot), doc)
     _KINDS[name] = kind
     return kind
 

@@ -121,6 +121,6 @@ def run_sweep(spec: Union[SweepSpec, str, Path], out: Union[str, Path], *, sched
         ds = gather_dataset(spec, store.read_all())
         run.dataset = ds
         run.dataset_path = save_dataset(ds, Path(out) / "results.nc")
-        run.plot_paths = plot_dataset(ds, Path(out) / "plots", kind.plot)
+        run.plot_paths = plot_dataset(ds, Path(out) / "plots", kind.plotted(spec.options))
     run.seconds = time.perf_counter() - t0
     return run

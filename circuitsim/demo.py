@@ -101,12 +101,10 @@ def run_neuron_synapse_check(out_dir: Union[str, Path], engine: str = "shared",
 
 
 def _plot(path: Path, t: np.ndarray, v_pre: np.ndarray, v_mem: np.ndarray, expected: np.ndarray) -> None:
-    import matplotlib
+    from circuitsim.plotting import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7, 5))
+    fig = new_figure(figsize=(7, 5))
+    top, bottom = fig.subplots(2, 1, sharex=True)
     top.plot(t * 1e3, v_pre, color="0.4")
     top.set_ylabel("presynaptic [V]")
     bottom.plot(t * 1e3, v_mem, label="ngspice")
@@ -116,5 +114,4 @@ def _plot(path: Path, t: np.ndarray, v_pre: np.ndarray, v_mem: np.ndarray, expec
     bottom.legend()
     fig.suptitle("neuron-synapse demo")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)

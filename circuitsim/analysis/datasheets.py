@@ -13,19 +13,16 @@ from typing import List, Union
 from circuitsim.analysis.devices import Stimulus, compare, simulate_ngspice, simulate_python
 from circuitsim.models.catalogue import DEVICES
 from circuitsim.models.language import Device
+from circuitsim.plotting import new_figure, save_figure
 
 
 def _plot(device: Device, path: Path) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     stimulus = Stimulus.standard(device, "sine")
     spice = simulate_ngspice(device, stimulus)
     reference = simulate_python(device, stimulus)
     errors = compare(device, reference, spice)
-    fig, (loop, state) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig = new_figure(figsize=(9, 3.6))
+    loop, state = fig.subplots(1, 2)
     loop.plot(spice.v, spice.i * 1e3, label="ngspice subckt")
     loop.plot(reference.v, reference.i * 1e3, "--", label="Python reference")
     loop.set_xlabel("V [V]")
@@ -39,8 +36,7 @@ def _plot(device: Device, path: Path) -> dict:
     state.legend(fontsize=8)
     fig.suptitle(f"{device.name}: {stimulus.amplitude:g} V, {stimulus.frequency:g} Hz sine")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
     return errors
 
 
@@ -105,4 +101,7 @@ def datasheet_index() -> str:
     """The ``README.md`` of the datasheet folder: one row per catalogue device."""
     index = ["# Device datasheets", "", "| device | description |", "|---|---|"]
     index += [f"| [{name}]({name}.md) | {device.title} |" for name, device in DEVICES.items()]
+    index += ["", "Tags in the parameter sources: **[V]** the value was read from the cited paper or public model "
+              "file; **[M]** a value from the literature that was not re-read against its source (check it "
+              "before relying on it); *circuitsim choice* marks a value chosen here, with the reason."]
     return "\n".join(index) + "\n"

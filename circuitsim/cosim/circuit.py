@@ -95,13 +95,7 @@ class CrossbarCircuit:
     backend: str = "auto"
 
     def __post_init__(self) -> None:
-        try:  # TEMP until models/sources lands
-            from circuitsim.models.sources import resolve_device
-        except ImportError:
-            from circuitsim.models.catalogue import get_device
-
-            def resolve_device(d, base_dir=None):
-                return get_device(d) if isinstance(d, str) else d
+        from circuitsim.models.sources import resolve_device
 
         self.model = resolve_device(self.device)
         self.has_reference = isinstance(self.model, Device)
@@ -151,6 +145,11 @@ class CrossbarCircuit:
             out[s.initial_param] = (lo, hi)
         return out
 
+    @property
+    def osdi_model(self) -> str:
+        """The module name ``.model`` cards of the OSDI cells name."""
+        return self.model.name if self.has_reference else self.model.osdi_module
+
     def _state_node(self, state: Any) -> str:
         """The internal node holding ``state`` in the device's OSDI instance or subckt."""
         return state_node(state.name) if self.has_reference else self.model.state_node(state)
@@ -195,8 +194,8 @@ class CrossbarCircuit:
         """Small-signal conductance (S) of the device at each given state, the shape of the state arrays.
 
         Model-language devices: dI/dV at 0 V from the Python reference.  Verilog-A files:
-        ``I(probe_voltage) / probe_voltage`` from one ngspice ``op`` of isolated OSDI instances
-        (1 mV by default, well below any switching threshold).
+        ``I(probe_voltage) / probe_voltage`` of isolated OSDI instances at the end of one 10 ps ngspice
+        transient from the states (1 mV by default, well below any switching threshold).
         """
         if self.has_reference:
             from circuitsim.netlists.crossbar import CatalogueCell
@@ -261,7 +260,7 @@ class CrossbarCircuit:
         self.check_states(states)
         m, n = self.shape
         if self.backend == "osdi":
-            cell: Any = _OsdiCells(self.model, dict(states), self.params)
+            cell: Any = _OsdiCells(self.osdi_model, dict(states), self.params)
         else:
             cell = CatalogueCell(self.model, dict(states), self.params, dynamic=True)
         spec = CrossbarSpec(np.ones(self.shape), np.zeros(m), self.r_row, self.r_col, self.r_source, self.r_sense,
@@ -292,13 +291,13 @@ class CrossbarCircuit:
 class _OsdiCells:
     """Crossbar cells as OSDI instances ``Ng<i>_<j> r<i>_<j> c<i>_<j> m<i>_<j>``, one model card per cell."""
 
-    def __init__(self, device: Any, states: Dict[str, np.ndarray], params: Dict[str, float]):
-        self.device, self.states, self.params = device, states, params
+    def __init__(self, module: str, states: Dict[str, np.ndarray], params: Dict[str, float]):
+        self.module, self.states, self.params = module, states, params
 
     def check(self, m: int, n: int) -> None:
         for name, arr in self.states.items():
             if np.shape(arr) != (m, n) or not np.all(np.isfinite(arr)):
-                raise ValueError(f"{self.device.name}: state array {name!r} must be finite, shape ({m}, {n})")
+                raise ValueError(f"{self.module}: state array {name!r} must be finite, shape ({m}, {n})")
 
     def definitions(self) -> List[str]:
         return []
@@ -311,13 +310,13 @@ class _OsdiCells:
         for i in range(m):
             for j in range(n):
                 slots = "".join(f" {k}={v:.15g}" for k, v in zip(names, values[i, j]))
-                out.append(f".model m{i}_{j} {self.device.name}{slots}{common}")
+                out.append(f".model m{i}_{j} {self.module}{slots}{common}")
                 out.append(f"Ng{i}_{j} r{i}_{j} c{i}_{j} m{i}_{j}")
         return out
 
 
 def _spice_conductance(circuit: CrossbarCircuit, states: Dict[str, np.ndarray], probe_voltage: float) -> np.ndarray:
-    """``I(v) / v`` of isolated OSDI instances, one per state entry, in one ngspice ``op``."""
+    """``I(v) / v`` of isolated OSDI instances, one per state entry, in one short ngspice transient."""
     from circuitsim.spice import BatchEngine
 
     shape = np.shape(next(iter(states.values())))
@@ -327,9 +326,11 @@ def _spice_conductance(circuit: CrossbarCircuit, states: Dict[str, np.ndarray], 
     lines = [f"* small-signal conductance of {circuit.model.name} at {count} states"]
     for k in range(count):
         slots = "".join(f" {name}={spice_number(values[k])}" for name, values in flat.items())
-        lines += [f".model m{k} {circuit.model.name}{slots}{common}", f"Ng{k} a{k} 0 m{k}",
+        lines += [f".model m{k} {circuit.osdi_model}{slots}{common}", f"Ng{k} a{k} 0 m{k}",
                   f"Vp{k} a{k} 0 {spice_number(probe_voltage)}"]
-    lines += [".control", f"pre_osdi {circuit.osdi_file()}", "op", ".endc", ".end"]
+    # a 10 ps transient from the states (uic), not an op: a state node held by ddt alone is singular in DC,
+    # and 10 ps at 1 mV moves no physical state measurably
+    lines += [".control", f"pre_osdi {circuit.osdi_file()}", "tran 1e-12 1e-11 0 1e-12 uic", ".endc", ".end"]
     result = BatchEngine().run("\n".join(lines) + "\n", timeout=600)
     current = np.array([-float(np.ravel(result[f"i(vp{k})"])[-1]) for k in range(count)])
     return (current / probe_voltage).reshape(shape)

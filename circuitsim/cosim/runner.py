@@ -127,10 +127,12 @@ def build_experiment(config: Mapping[str, Any], base_dir: Optional[Union[str, Pa
         experiment.__init__(dict(config))
     except (ConfigError, UserCodeError):
         raise
-    except (ValueError, TypeError) as exc:
+    except ValueError as exc:                      # a value the file gave, refused deeper in the set-up
+        raise ConfigError(f"{kind}: {exc}") from None
+    except Exception as exc:
         if cls.__module__.startswith("circuitsim."):
             raise
-        raise ConfigError(f"{kind}: the experiment's constructor refused the file: {exc}") from None
+        raise user_code_failure(exc, f"{cls.__name__}.__init__") from exc
     experiment.experiment_section.finish()
     if getattr(experiment, "circuit", None) is None:
         raise ConfigError(f"{kind}: the experiment's __init__ must set self.circuit (a CrossbarCircuit)")

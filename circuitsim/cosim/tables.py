@@ -53,19 +53,16 @@ def device_table(config: Dict[str, Any], default_initial: List[float],
     ``name`` is a catalogue name, a user's device (``"my_devices.py:MYMEM"``,
     ``"package.module:MYMEM"``) or a user's Verilog-A file (``"my_model.va"``,
     ``"my_model.va:module"``), relative paths from ``base_dir`` (see
-    :func:`circuitsim.models.sources.resolve_device`).  The device must have one
+    :func:`circuitsim.models.sources.resolve_device`).  A Verilog-A file needs
+    ``[device.state]``: ``node`` (the internal node holding the state),
+    ``initial_param`` (the parameter that sets its initial value), ``lower``,
+    ``upper`` (numbers or parameter names) and ``offset`` [false] (true: the
+    node holds the change since the transient's start).  The device must have one
     state; the parameters must pass its ``validate``.  Without ``[device.params]``
     the VTEAM synapse set applies to ``vteam`` and the device's defaults to any other.
     """
-    try:  # TEMP until models/sources lands
-        from circuitsim.models.sources import DeviceSourceError, resolve_device
-    except ImportError:
-        from circuitsim.models.catalogue import get_device
-
-        DeviceSourceError = KeyError
-
-        def resolve_device(d, base_dir=None):
-            return get_device(d)
+    from circuitsim.models.sources import DeviceSourceError, resolve_device
+    from circuitsim.models.verilog_a import VerilogAError, VerilogAState
 
     dev = Section(config, "device", required=False)
     name = dev.get("name", "vteam", str)
@@ -73,10 +70,18 @@ def device_table(config: Dict[str, Any], default_initial: List[float],
                       lambda v: len(v) == 2 and 0 <= v[0] <= v[1] <= 1,
                       "be [low, high] fractions of the state range, 0 <= low <= high <= 1")
     params = dev.get("params", dict(VTEAM_SYNAPSE) if name == "vteam" else {}, dict)
+    dev.get("state", None)
     dev.finish()
+    states = None
+    if "state" in dev.table:
+        state = Section(config, "device.state")
+        states = [VerilogAState(node=state.get("node", kind=str), initial_param=state.get("initial_param", kind=str),
+                                lower=_bound(state, "lower", 0.0), upper=_bound(state, "upper", 1.0),
+                                offset=state.get("offset", False, bool))]
+        state.finish()
     try:
-        device = resolve_device(name, base_dir=base_dir)
-    except DeviceSourceError as exc:
+        device = resolve_device(name, base_dir=base_dir, states=states)
+    except (DeviceSourceError, VerilogAError) as exc:
         raise ConfigError(f"device.name: {exc}") from None
     if len(device.states) != 1:
         raise ConfigError(f"device.name: crossbar experiments need a one-state device; {device.name} has "
@@ -86,6 +91,14 @@ def device_table(config: Dict[str, Any], default_initial: List[float],
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"device.params: {exc}") from None
     return DeviceTable(name, [float(v) for v in initial], dict(params), device)
+
+
+def _bound(section: Section, key: str, default: float) -> Any:
+    """A state bound: a number, or the name of the parameter holding it."""
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{section.name}.{key} must be a number or a parameter name, got {value!r}")
+    return value if isinstance(value, str) else float(value)
 
 
 def array_table(config: Dict[str, Any]) -> Dict[str, float]:

@@ -103,11 +103,10 @@ def netcdf_engine() -> str:
 
 
 def save_dataset(ds: Any, path: Union[str, Path]) -> Path:
-    """Write the Dataset as netCDF (atomically: a temporary file, then :func:`os.replace`)."""
-    import os
+    """Write the Dataset as netCDF, atomically (see :func:`circuitsim.atomic.atomic_path`)."""
+    from circuitsim.atomic import atomic_path
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    ds.to_netcdf(tmp, engine=netcdf_engine())
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine=netcdf_engine())
     return path

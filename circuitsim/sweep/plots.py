@@ -1,4 +1,4 @@
-"""Summary plots of a gathered sweep (matplotlib, Agg backend).
+"""Summary plots of a gathered sweep (matplotlib figures via :mod:`circuitsim.plotting`).
 
 One PNG per plotted output: the output against the first numeric grid
 dimension, one line per value of the second grid dimension, averaged over
@@ -14,16 +14,9 @@ from typing import Any, List, Optional, Sequence, Union
 
 import numpy as np
 
+from circuitsim.plotting import new_figure, save_figure
+
 __all__ = ["plot_dataset"]
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _numeric(values: np.ndarray) -> bool:
@@ -40,8 +33,8 @@ def plot_variable(ds: Any, name: str, path: Union[str, Path]) -> Optional[Path]:
     var = ds[name]
     if not np.any(np.isfinite(var.values)):
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig = new_figure(figsize=(6.4, 4.4))
+    ax = fig.add_subplot()
     grid_dims = [d for d in var.dims if d != "sample"]
     x_dims = [d for d in grid_dims if _numeric(ds[d].values)]
     title = ds.attrs.get("title", "")
@@ -89,11 +82,7 @@ def plot_variable(ds: Any, name: str, path: Union[str, Path]) -> Optional[Path]:
     ax.set_title(title, fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_dataset(ds: Any, folder: Union[str, Path], names: Sequence[str] = ()) -> List[Path]:

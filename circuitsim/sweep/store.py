@@ -7,21 +7,21 @@ Layout of ``OUT/``::
     points/p0000012.failed.json point 12 failed (error text); retried by --resume
     results.nc, plots/          written by the gather step
 
-A point file is written to a temporary name in the same folder and moved
-into place with :func:`os.replace`, so a reader (or a resumed run) sees a
-point either complete or not at all, whatever moment the writer was killed.
+A point file is written with :func:`circuitsim.atomic.write_atomic` (a
+temporary ``.*.tmp`` name in the same folder, flushed, then moved into place
+with :func:`os.replace`), so a reader (or a resumed run) sees a point either
+complete or not at all, whatever moment the writer was killed.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, Optional, Set, Union
 
+from circuitsim.atomic import write_atomic
 from circuitsim.sweep.spec import SweepSpec
 
 __all__ = ["PointStore", "SweepFolderError"]
@@ -63,21 +63,6 @@ def _restore(obj: Any) -> Any:
     if isinstance(obj, list):
         return [_restore(v) for v in obj]
     return obj
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and :func:`os.replace`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 class PointStore:
@@ -124,7 +109,7 @@ class PointStore:
         meta = {"fingerprint": self.fingerprint, "title": spec.title, "spec": spec.to_dict(),
                 "spec_toml": spec.source, "dims": list(spec.dims), "shape": list(spec.shape),
                 "points": spec.size, "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        atomic_write_text(meta_path, json.dumps(_jsonable(meta), indent=1, default=_json_default))
+        write_atomic(meta_path, json.dumps(_jsonable(meta), indent=1, default=_json_default))
 
     def path(self, index: int, failed: bool = False) -> Path:
         return self.points_dir / (f"p{index:07d}.failed.json" if failed else f"p{index:07d}.json")
@@ -134,7 +119,7 @@ class PointStore:
         failed = record.get("status") != "ok"
         record = {"index": index, "fingerprint": self.fingerprint, **record}
         path = self.path(index, failed)
-        atomic_write_text(path, json.dumps(_jsonable(record), default=_json_default))
+        write_atomic(path, json.dumps(_jsonable(record), default=_json_default))
         if not failed:
             self.path(index, True).unlink(missing_ok=True)
         return path

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
 
 import sympy as sp
 
@@ -185,15 +185,22 @@ class State:
         return symbol(self.name)
 
     def bound_expr(self, bound: Bound) -> sp.Expr:
+        """A bound as a sympy expression (a parameter's symbol or a number)."""
         return symbol(bound) if isinstance(bound, str) else sp.Float(bound)
 
     def bound_value(self, bound: Bound, values: Mapping[str, float]) -> float:
+        """A bound's value: the parameter's entry of ``values``, or the number.
+
+        To get both bounds of every state, use :meth:`Device.state_bounds`.
+        """
         return float(values[bound]) if isinstance(bound, str) else float(bound)
 
+    def bounds(self, values: Mapping[str, float]) -> Tuple[float, float]:
+        """``(lower, upper)`` for the parameter ``values``."""
+        return self.bound_value(self.lower, values), self.bound_value(self.upper, values)
 
-#: id(device) -> (device, target expressions): sympy's Min/Max evaluation on a large model costs ~1 s, and the
-#: printers, the reference and the comparisons all ask for the same expressions.
-_TARGET_CACHE: Dict[int, Tuple["Device", Tuple[sp.Expr, Dict[str, sp.Expr]]]] = {}
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -229,6 +236,15 @@ class Device:
         ``period`` (s) of a pulse train; ``cycles`` of each to simulate.
     noises
         White-noise inputs used in the expressions (see :class:`Noise`).
+
+    Notes
+    -----
+    Derived expressions and functions (:meth:`target_expressions`, the numpy
+    functions of :func:`circuitsim.models.printers.numpy_functions`) are
+    memoised on the instance itself (:meth:`memo`), keyed by the content of
+    the declaration: they live as long as the device, and a declaration
+    changed in place after a first use (e.g. an entry of ``rates`` replaced)
+    is derived afresh, never served from the old entry.
     """
 
     name: str
@@ -259,6 +275,10 @@ class Device:
             unknown = {str(s) for s in expr.free_symbols} - known
             if unknown:
                 raise ValueError(f"{self.name}: {label} uses undeclared symbols {sorted(unknown)}")
+        for label, keys in (("state names", [s.name for s in self.states]),
+                            ("initial-state parameters", [s.initial_param for s in self.states])):
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"{self.name}: duplicate {label} {sorted(k for k in set(keys) if keys.count(k) > 1)}")
         for state in self.states:
             for bound in (state.lower, state.upper, state.initial_param):
                 if isinstance(bound, str) and bound not in names:
@@ -274,6 +294,28 @@ class Device:
     @property
     def defaults(self) -> Dict[str, float]:
         return {p.name: p.default for p in self.params}
+
+    def state_bounds(self, values: Optional[Mapping[str, float]] = None) -> Dict[str, Tuple[float, float]]:
+        """``(lower, upper)`` of each state, keyed by the state's initial-state parameter (``State.initial_param``).
+
+        The initial-state parameter is how a state is named wherever states are
+        set or carried as data (co-simulation state dicts, ``validate``
+        overrides, checkpoints); the state itself is ``device.states[k]`` with
+        that ``initial_param``.
+
+        Parameters
+        ----------
+        values
+            Parameter values (e.g. from :meth:`validate`); missing names take
+            their defaults.  Not validated here.
+
+        Returns
+        -------
+        dict
+            ``{initial_param: (lower, upper)}`` in state order.
+        """
+        full = {**self.defaults, **(values or {})}
+        return {s.initial_param: s.bounds(full) for s in self.states}
 
     def validate(self, **overrides: float) -> Dict[str, float]:
         """Return the full parameter set after ``overrides``, or raise ``ValueError`` naming the parameter.
@@ -296,8 +338,9 @@ class Device:
             message = check(values)
             if message:
                 raise ValueError(f"{self.name}: {message}")
+        bounds = self.state_bounds(values)
         for s in self.states:
-            lower, upper = s.bound_value(s.lower, values), s.bound_value(s.upper, values)
+            lower, upper = bounds[s.initial_param]
             if not lower < upper:
                 raise ValueError(f"{self.name}: state {s.name!r} has lower bound {lower:g} >= upper bound {upper:g}")
             initial = values[s.initial_param]
@@ -326,15 +369,45 @@ class Device:
         then map ``<name>_raw`` to the target's state variable (node voltage plus
         initial value, or an array element).
         """
-        cached = _TARGET_CACHE.get(id(self))
-        if cached is not None and cached[0] is self:
-            return cached[1]
+        return self.memo("target_expressions", self._target_expressions)
+
+    def _target_expressions(self) -> Tuple[sp.Expr, Dict[str, sp.Expr]]:
         raw = {s.name: symbol(f"{s.name}_raw") for s in self.states}
         clamp = {s.symbol: self.clamped(s).subs(s.symbol, raw[s.name]) for s in self.states}
         current = self.current.subs(clamp, simultaneous=True)
         rates = {s.name: self.bounded_rate(s, raw[s.name]).subs(clamp, simultaneous=True) for s in self.states}
-        _TARGET_CACHE[id(self)] = (self, (current, rates))
         return current, rates
+
+    # -- memoised derivations ----------------------------------------------------------------------------
+    def content_key(self) -> Tuple[Any, ...]:
+        """Everything the printed expressions depend on: current, rates, states, parameters, noises.
+
+        Hashable and compared by value; two declarations with equal keys print the same code.
+        """
+        return (self.current, tuple(self.rates.items()), self.states, self.params, self.noises)
+
+    def memo(self, label: str, build: Callable[[], T]) -> T:
+        """``build()``, computed once per ``label`` and content of this declaration, stored on the instance.
+
+        sympy's evaluation of a large model's clamps costs about a second, and the
+        printers, the Python reference and the comparisons all ask for the same
+        derived objects.  The entry is checked against :meth:`content_key` on every
+        call, so a declaration mutated in place is derived again.  Entries go with
+        the instance (no module-level cache keeps a device alive) and are not pickled.
+        """
+        cache: Dict[str, Tuple[Tuple[Any, ...], Any]] = self.__dict__.setdefault("_memo", {})
+        key = self.content_key()
+        entry = cache.get(label)
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        value = build()
+        cache[label] = (key, value)
+        return value
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_memo", None)  # derived, and lambdified functions do not pickle
+        return state
 
 
 def require(condition: Callable[[Mapping[str, float]], bool], message: str) -> Check:

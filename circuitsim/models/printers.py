@@ -306,9 +306,6 @@ def _numpy_smooth_step(z, width):
     return 0.5 * (1.0 + np.tanh(np.asarray(z, dtype=float) / (2.0 * width)))
 
 
-_NUMPY_CACHE: Dict[int, Tuple[Device, Tuple[Callable, Callable, List[str]]]] = {}
-
-
 def numpy_functions(device: Device) -> Tuple[Callable, Callable, List[str]]:
     """Vectorised ``current(V, states, params)`` and ``rates(V, states, params)`` for the Python reference.
 
@@ -318,10 +315,15 @@ def numpy_functions(device: Device) -> Tuple[Callable, Callable, List[str]]:
         ``current(v, y, p)`` and ``rates(v, y, p)`` take the port voltage ``v``,
         the raw states ``y`` (in ``order``) and the parameter dict ``p``;
         ``rates`` returns an array shaped like ``y``.
+
+    Notes
+    -----
+    Lambdified once per device and memoised on it (:meth:`Device.memo`).
     """
-    cached = _NUMPY_CACHE.get(id(device))
-    if cached is not None and cached[0] is device:
-        return cached[1]
+    return device.memo("numpy_functions", lambda: _numpy_functions(device))
+
+
+def _numpy_functions(device: Device) -> Tuple[Callable, Callable, List[str]]:
     current, rates = device.target_expressions()
     silence = {n.symbol: 0 for n in device.noises}  # the reference is the deterministic part
     current, rates = current.subs(silence), {k: r.subs(silence) for k, r in rates.items()}
@@ -342,5 +344,4 @@ def numpy_functions(device: Device) -> Tuple[Callable, Callable, List[str]]:
         with np.errstate(over="ignore"):
             return np.array([fn(v, *y, *values) for fn in rate_fns], dtype=float)
 
-    _NUMPY_CACHE[id(device)] = (device, (current_of, rates_of, order))
     return current_of, rates_of, order

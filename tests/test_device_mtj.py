@@ -1,7 +1,7 @@
 """STT-MTJ (``mtj_stt``) and superparamagnetic MTJ (``smtj``) against closed forms and statistics.
 
-The closed forms are written out here from the equations in device_models.md section 4 (not taken from
-the model's expressions):
+The closed forms are written by hand from the equations (not taken from the model's sympy expressions);
+R_P, I_c0 and Sun's rate are those of ``mtj.stt_figures``, the others are written out here:
 
 * R_P = t_ox/(F sqrt(phi) A) exp(1.025 t_ox sqrt(phi)) (angstrom, eV, um^2), TMR(V) = TMR0/(1 + V^2/V_h^2),
   R_AP = R_P (1 + TMR(V));
@@ -10,7 +10,7 @@ the model's expressions):
 * superparamagnetic dwell times tau0 exp(Delta (1 -+ b)), b = -I/I_c + h_f, I the current of the state left.
 
 Stochastic runs are seeded (``mtj.seeded_params``), so every statistic below is reproducible; the
-p-value thresholds (0.01) are stated with each test and the measured values are in the closing note.
+p-value thresholds (0.01) are stated with each test.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from scipy import stats
 from circuitsim.analysis.devices import Stimulus, compare, simulate_ngspice, simulate_osdi, simulate_python
 from circuitsim.analysis.spintronics import crossing_times, dwell_times, run_ensemble
 from circuitsim.models.catalogue import DEVICES
-from circuitsim.models.catalogue.mtj import seeded_params
+from circuitsim.models.catalogue.mtj import seeded_params, stt_figures
 from circuitsim.spice.toolchain import find_openvaf
 
 pytestmark = pytest.mark.ngspice
@@ -32,16 +32,9 @@ pytestmark = pytest.mark.ngspice
 STT = DEVICES["mtj_stt"]
 SMTJ = DEVICES["smtj"]
 P = STT.defaults
-E, HBAR, KB, MU_B = 1.602176634e-19, 1.054571817e-34, 1.380649e-23, 9.2740100783e-24
-
-T_ANGSTROM = P["tox"] * 1e10
-AREA_UM2 = math.pi * (P["diameter"] * 1e6) ** 2 / 4
-R_P = T_ANGSTROM / (P["ffit"] * math.sqrt(P["phi"]) * AREA_UM2) * math.exp(1.025 * T_ANGSTROM * math.sqrt(P["phi"]))
-ETA = P["pol"] / (1 + P["pol"] ** 2)
-IC0 = 4 * E * P["alpha"] * P["delta"] * KB * P["temp"] / (HBAR * ETA)
-MOMENT = P["ms"] * math.pi * P["diameter"] ** 2 / 4 * P["tfl"]
-SUN = (2 / (0.5772156649 + math.log(math.pi ** 2 * P["delta"] / 4))) * MU_B * P["pol"] / (
-    E * MOMENT * (1 + P["pol"] ** 2))
+#: The closed-form figures of the defaults (Brinkman R_P, RA, I_c0, Sun's rate per amp), from the library.
+FIGURES = stt_figures()
+R_P, IC0, SUN = FIGURES["r_p"], FIGURES["ic0"], FIGURES["k_sun"]
 #: m crosses 1/2 tau_sw ln 2 after its target steps (first-order relaxation towards the new state).
 LAG = P["tau_sw"] * math.log(2)
 NEVER = {f"th{k}": 1000.0 * k for k in range(1, 9)}  # thresholds above the clock's bound: no reversal
@@ -58,7 +51,7 @@ def thermal_tau(current):
 
 def test_defaults_give_the_documented_figures():
     # RA = 10 ohm um^2 (typical of PMA CoFeB/MgO), I_c0 tens of uA, Sun's time at 2 I_c0 a few ns.
-    assert R_P * AREA_UM2 == pytest.approx(10.0, rel=1e-3)
+    assert FIGURES["ra"] == pytest.approx(10.0, rel=1e-3)
     assert 30e-6 < IC0 < 100e-6
     assert 1e-9 < 1 / (SUN * IC0) < 10e-9
 

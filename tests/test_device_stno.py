@@ -1,6 +1,8 @@
 """Spin-torque nano-oscillator (``stno``) and spin-diode synapse (``spin_diode``) against closed forms.
 
-Closed forms, written out here from device_models.md section 3.2 / 4.3 and the declared equations:
+Closed forms, written out here from the published models (Slavin & Tiberkevich, IEEE Trans. Magn. 45,
+1875 (2009); Tulapurkar et al., Nature 438, 339 (2005)) and the declared equations; the spin diode's is
+the library's ``spin_diode.rectified_voltage``:
 
 * STNO (universal auto-oscillator, current drive I_dc, zeta = I_dc/I_th): p0 = (zeta - 1)/(zeta + Q),
   f = f0 + fn p0, the rf voltage amplitude I_dc dR sqrt(p0); no oscillation below threshold;
@@ -23,6 +25,7 @@ import pytest
 from circuitsim.analysis.spintronics import (is_locked, oscillation_amplitude, oscillation_frequency,
                                              phase_difference)
 from circuitsim.models.catalogue import DEVICES
+from circuitsim.models.catalogue.spin_diode import rectified_voltage
 from circuitsim.models.printers import subckt_text
 from circuitsim.netlists.netlist import Netlist
 from circuitsim.spice import Tran
@@ -111,14 +114,6 @@ def test_injection_locking_range_grows_with_amplitude(batch_engine):
             assert oscillation_frequency(t, v, start=1.5e-6) == pytest.approx(f_inj, rel=1e-5)
 
 
-def diode_formula(f, i_rf, beta=0.0):
-    gamma, w_r, w = 2 * math.pi * D["df"], 2 * math.pi * D["fr"], 2 * math.pi * f
-    d1, d2 = w_r - w, w_r + w
-    sym = gamma / (gamma ** 2 + d1 ** 2) + gamma / (gamma ** 2 + d2 ** 2)
-    anti = d1 / (gamma ** 2 + d1 ** 2) + d2 / (gamma ** 2 + d2 ** 2)
-    return D["dr"] * D["kappa"] * i_rf ** 2 / 4 * (math.cos(beta) * sym - math.sin(beta) * anti)
-
-
 @pytest.mark.parametrize("beta", [0.0, math.pi / 2])
 def test_spin_diode_rectified_voltage_vs_detuning(beta, batch_engine):
     # rf currents of 100 uA at detunings -3, -1, 0, +1, +3 half-widths (one deck).  After 40 ns
@@ -132,14 +127,14 @@ def test_spin_diode_rectified_voltage_vs_detuning(beta, batch_engine):
                                {"beta": beta})
     run = batch_engine.run(net, tran)
     t = run["time"]
-    peak = diode_formula(D["fr"], 1e-4)
+    peak = rectified_voltage(D["fr"], 1e-4)
     measured = []
     for k, f in enumerate(freqs):
         periods = math.floor(20e-9 * f)
         grid = np.linspace(40e-9, 40e-9 + periods / f, 20001)
         v = np.interp(grid, t, run.v(f"a{k}"))
         measured.append(np.trapezoid(v, grid) / (grid[-1] - grid[0]))
-        assert measured[-1] == pytest.approx(diode_formula(f, 1e-4, beta), abs=0.01 * peak)
+        assert measured[-1] == pytest.approx(rectified_voltage(f, 1e-4, {"beta": beta}), abs=0.01 * peak)
     if beta == 0:
         assert measured[2] == pytest.approx(peak, rel=0.01)
         assert measured[1] / measured[2] == pytest.approx(0.5, abs=0.02)  # Lorentzian half height

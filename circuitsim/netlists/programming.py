@@ -218,7 +218,3 @@ class LineProgram:
             points = " ".join(f"{spice_number(t)} {spice_number(v)}" for t, v in zip(times[keep], column[keep]))
             texts.append(f"PWL({points})")
         return LineSources(tuple(texts[:m]), tuple(texts[m:]))
-
-    def write_masks(self) -> List[np.ndarray]:
-        """Selected-cell masks (M, N) of the write phases, in order."""
-        return [p.selected for p in self.phases if p.kind == "write"]

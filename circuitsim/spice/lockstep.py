@@ -15,7 +15,7 @@ Used by :mod:`circuitsim.cosim.coupling`; runs in the same worker process as
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -169,7 +169,3 @@ class LockStepSession:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-
-def external_tables(names: List[str], times: np.ndarray, values: np.ndarray) -> Dict[str, Tuple[list, list]]:
-    """``{name: (times, values[:, k])}`` for sources ``names`` from a shared corner-time table."""
-    return {name: (times.tolist(), values[:, k].tolist()) for k, name in enumerate(names)}

@@ -1,4 +1,4 @@
-"""Benchmark: per-step co-simulation overhead against SPICE time, restart vs lock-step (issue 6).
+"""Benchmark: per-step co-simulation overhead against SPICE time, restart vs lock-step.
 
 Run:  .venv/bin/python benchmarks/bench_cosim.py [--size 32] [--steps 10] [--omp-threads both|default|1]
 
@@ -25,7 +25,7 @@ Per step and mode it measures (wall clock, ``time.perf_counter``):
                the deck text / source tables (``deck``), final states,
                currents at the sample times, the rule (``read+rule``).
 
-Goal (issue 6): lock-step overhead <= 10 % of SPICE time.
+Goal: lock-step overhead <= 10 % of SPICE time.
 
 Measured (2026-11-23, 32 x 32, 10 steps, 2 shared cores at load 2-4; ngspice 46, KLU, OSDI cells):
 SPICE 6.3 s/step restart, 6.9 s/step lock-step (about 1600 time points); overhead 0.048 s/step
@@ -337,7 +337,7 @@ def main() -> None:
           "pickling vectors);\n  this process: everything the step does in Python here (overhead + callpy); RSS: the "
           "worker's resident memory (lock-step keeps the whole run's saved vectors).")
 
-    print("\nGoal (issue 6): lock-step overhead <= 10 % of SPICE time")
+    print("\nGoal: lock-step overhead <= 10 % of SPICE time")
     for key, ratio in ratios.items():
         omp, mode = key.split("/")
         if mode == "lock-step":

@@ -4,7 +4,7 @@ Run:  .venv/bin/python benchmarks/bench_simulate.py [--size 128] [--repeats 5]
 
 Both commands run as subprocesses from this script, on the same deck, in the
 same run, alternating, after one warm-up each; the median wall time of each is
-printed with the ratio.  Goal (issue 2): ratio <= 1.2 for the default engine.
+printed with the ratio.  Goal: ratio <= 1.2 for the default engine.
 The deck saves only the column currents (what a crossbar user reads); a
 second case saves every node voltage (33k vectors) to show the cost of output.
 """

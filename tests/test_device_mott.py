@@ -1,4 +1,4 @@
-"""The Mott threshold switches nbo2 and vo2 (issue 5): three-way agreement and published behaviours.
+"""The Mott threshold switches nbo2 and vo2: three-way agreement and published behaviours.
 
 * Three-way: the emitted subckt (ngspice) and the Verilog-A (openvaf-r, OSDI) against the Python reference
   (LSODA) under a stimulus other than the catalogue's standard ones, with the catalogue's tolerance 2e-3 of
@@ -8,7 +8,8 @@
 * NbO2 against closed forms derived by hand from the declared equations: below threshold G = 1/R_off
   (the IMT's logistic tail is < 1e-8 there), so C_th T' = V^2/R_off - (T - T_amb)/R_th is linear in T: a step
   relaxes with tau = R_th C_th to T_amb + V^2 R_th/R_off, and a slow sine follows that value at each instant.
-* VO2 against the public thermal-neuristor parameter set's published numbers (device_models.md 2.2 [V]):
+* VO2 against the public thermal-neuristor parameter set's published numbers (Zhang et al., arXiv:2312.12899,
+  and its public model code [V]):
   R(T) on heating, and the spiking of its 12 V / 12 kOhm / 145.35 pF circuit.
 """
 
@@ -169,7 +170,7 @@ def test_nbo2_switching_three_way_in_oscillator(batch_engine, shared_engine, osd
 @pytest.mark.parametrize("temperature, published", [(305.0, 146.7e3), (325.0, 51.8e3), (335.0, 22.3e3),
                                                     (340.0, 4.77e3), (350.0, 1.30e3)])
 def test_vo2_resistance_on_heating_matches_published_values(temperature, published, batch_engine):
-    # Published R(T) on heating (device_models.md 2.2, public model code) to its 3 digits: allow 0.5 %.
+    # Published R(T) on heating (arXiv:2312.12899's public model code) to its 3 digits: allow 0.5 %.
     # The device is set to T with g on the heating branch (g0 = g_heat(T), which it stays on) and read with
     # 1 mV for 10 ns: the read heats it by < 1e-6 K.
     p = VO2.defaults
@@ -210,7 +211,7 @@ def vo2_oscillator(batch_engine):
 
 
 def test_vo2_circuit_spikes_like_the_published_parameter_set(vo2_oscillator):
-    # Published for this set (device_models.md 2.2 [V], from the public code): at 12 V through 12 kOhm with
+    # Published for this set (arXiv:2312.12899's public code [V]): at 12 V through 12 kOhm with
     # 145.35 pF it spikes with a period of ~3.04 us, I_peak ~4.7 mA, T swinging 327.6-372.9 K.  Our
     # hysteresis rule (g a state relaxing onto the active branch, tau_g = 5 ns) differs from the code's
     # sign(dT/dt) switch, which lengthens the slow cooling phase: allow 15 % on the period and 10 % on

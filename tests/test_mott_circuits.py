@@ -1,8 +1,8 @@
-"""Mott circuits in ngspice against closed forms and independent integrations (issue 5).
+"""Mott circuits in ngspice against closed forms and independent integrations.
 
 What each test compares with (never a number taken from the code's own output):
 
-* relaxation oscillator: the charge/discharge formula of device_models.md section 3.1, with the device's
+* relaxation oscillator: the charge/discharge formula (``oscillators.relaxation_period``), with the device's
   threshold and hold voltages computed here from the declared static equations (the folds of
   V(T) = sqrt((T - T_amb) / (G(T) R_th))) and R_off, R_on its parameters;
 * neuristor: the sub-threshold circuit is linear (both devices are resistors of R_off below threshold), so
@@ -88,9 +88,9 @@ def oscillator_runs(batch_engine):
 
 @pytest.mark.parametrize("v_in, r_load", SWEEP)
 def test_relaxation_frequency_matches_charge_discharge_formula(v_in, r_load, oscillator_runs):
-    # Formula (device_models.md 3.1) with the folds above and R_off, R_on: the device's thermal time
-    # (0.2 ns) is 500x shorter than tau_d, so switching delays are negligible.  Allow 5 % (the issue's
-    # bound); measured: within 0.3 %.
+    # Charge/discharge formula with the folds above and R_off, R_on: the device's thermal time
+    # (0.2 ns) is 500x shorter than tau_d, so switching delays are negligible.  Allow 5 %;
+    # measured: within 0.3 %.
     measured = oscillator_runs[(v_in, r_load)][0]
     theory = relaxation_period(v_in, r_load, 1e-9, NBO2["roff"], NBO2["ron"], V_TH, V_H).frequency
     assert measured == pytest.approx(theory, rel=0.05)

@@ -1,6 +1,7 @@
 """Spintronic circuits in ngspice: the p-bit's mean output follows its sigmoid; the STNO bench locks.
 
-p-bit closed form (written here from device_models.md section 4.2): the NMOS in saturation passes
+p-bit closed form (written here from the Neel-Brown dwell times of a superparamagnetic MTJ, as in Camsari et
+al., Phys. Rev. X 7, 031014 (2017)): the NMOS in saturation passes
 I = kp/2 (V_in - vto)^2 in both junction states, so P(AP) = tau_AP / (tau_AP + tau_P) with
 tau_P = tau0 e^(Delta (1 - b)), tau_AP = tau0 e^(Delta (1 + b)), b = I/I_c + h_f, i.e. the logistic
 1 / (1 + e^(-2 Delta b)).  The output is vdd in AP and 0 in P, so its time average / vdd estimates P(AP).

@@ -392,7 +392,8 @@ def with_tran(circuit, measures: Tuple[str, ...] = ()) -> str:
 
 
 def _vo2_published() -> RelaxationOscillator:
-    # The public VO2 thermal-neuristor set's circuit: 12 V through 12 kOhm, 145.35 pF (device_models.md 2.2).
+    # The public VO2 thermal-neuristor set's circuit: 12 V through 12 kOhm, 145.35 pF (Zhang et al.,
+    # arXiv:2312.12899, public model code).
     return RelaxationOscillator(device="vo2", v_in=12.0, r_load=12e3, capacitance=145.35e-12, stop=30e-6, step=1e-8,
                                 max_step=2e-8)
 

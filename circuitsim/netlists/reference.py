@@ -25,8 +25,8 @@ def _neuron_synapse_demo() -> str:
 #: file name -> generator of its text
 REFERENCE_NETLISTS: Dict[str, Callable[[], str]] = {
     "neuron_synapse_demo.cir": _neuron_synapse_demo,
-    **MOTT_DECKS,  # Mott oscillators, neuristor and LIF neuron (issue 5)
-    **SPIN_DECKS,  # p-bit and STNO injection locking (issue 5)
+    **MOTT_DECKS,  # Mott oscillators, neuristor and LIF neuron
+    **SPIN_DECKS,  # p-bit and STNO injection locking
 }
 
 

@@ -43,8 +43,8 @@ class PBit:
 
     ``VDD -> sMTJ (n at VDD, p at d) -> d -> NMOS (gate = input) -> ground``.  The NMOS in saturation
     sets the current ``I = kp/2 (V_in - vto)^2`` through the junction, whose spin torque (current from n
-    to p) favours AP: the input biases the telegraph (Borders et al. 2019's three-terminal p-bit, in the
-    behavioural form allowed by the issue).  A replica branch (``r_ref`` + an identical NMOS on the same
+    to p) favours AP: the input biases the telegraph (Borders et al. 2019's three-terminal p-bit, in
+    behavioural form: an ideal comparator instead of the inverter).  A replica branch (``r_ref`` + an identical NMOS on the same
     gate) gives ``V_ref``; the comparator output is ``vdd`` when ``V(d) < V_ref`` (junction in AP, its
     resistance above ``r_ref``) and 0 otherwise, a tanh of width ``v_width``.  Mean output / vdd =
     P(AP) = tau_AP / (tau_AP + tau_P) = 1 / (1 + exp(-2 Delta (I / I_c + h_f))), a sigmoid of the input.

@@ -29,7 +29,7 @@ NEEL_BROWN = "Neel-Brown thermal activation, e.g. Koch et al., PRL 92, 088302 (2
 CAMSARI = "K. Y. Camsari, R. Faria, B. M. Sutton, S. Datta, Phys. Rev. X 7, 031014 (2017)"
 BORDERS = "W. A. Borders, A. Z. Pervaiz, S. Fukami, K. Y. Camsari, H. Ohno, S. Datta, Nature 573, 390 (2019)"
 CHOICE = "circuitsim choice"
-REFSHEET = "device_models.md section 4"
+TYPICAL = "typical published values of PMA CoFeB/MgO junctions"
 
 #: CODATA 2018 constants (SI).
 E_CHARGE = 1.602176634e-19
@@ -128,7 +128,7 @@ def _resistance_params(rp_params: Tuple[Param, ...], tmr_source: str) -> Tuple[P
         param("tmr0", 1.2, "", "tunnel magnetoresistance ratio at zero bias, (R_AP - R_P)/R_P",
               tmr_source, positive=True),
         param("vh", 0.5, "V", "bias at which the TMR has fallen to half its zero-bias value",
-              f"{ZHANG}: V_h ~ 0.5 V ({REFSHEET}) [M]", positive=True),
+              f"{ZHANG}: V_h ~ 0.5 V [M]", positive=True),
     )
 
 
@@ -189,21 +189,21 @@ def _stt_device() -> Device:
             param("phi", 0.4, "V", "barrier height (eV)", f"{ZHANG} [M]: 0.4 eV", positive=True),
             param("ffit", 332.2, "", "Brinkman fitting factor F, fixes RA (angstrom / (ohm um^2 eV^0.5))",
                   f"{ZHANG} [M]: F = 332.2, giving RA = 10.0 ohm um^2 with t_ox, phi above", positive=True),
-            param("diameter", 40e-9, "m", "junction diameter (circular)", f"{ZHANG} / {REFSHEET}: 40 nm [M]",
+            param("diameter", 40e-9, "m", "junction diameter (circular)", f"{ZHANG} / {TYPICAL}: 40 nm [M]",
                   positive=True),
-        ), f"{ZHANG} / {REFSHEET}: TMR(0) ~ 120-150 % [M]") + (
+        ), f"{ZHANG} / {TYPICAL}: TMR(0) ~ 120-150 % [M]") + (
             param("alpha", 0.027, "", "Gilbert damping of the free layer", f"{ZHANG} [M]: 0.027", positive=True),
             param("pol", 0.6, "", "spin polarisation P (efficiency eta = P/(1+P^2))",
-                  f"{REFSHEET}: P ~ 0.5-0.6 [M]", positive=True, maximum=1.0),
-            param("delta", 40.0, "", "thermal stability factor E_b / (k_B T)", f"{REFSHEET}: 40-60 [M]",
+                  f"{TYPICAL}: P ~ 0.5-0.6 [M]", positive=True, maximum=1.0),
+            param("delta", 40.0, "", "thermal stability factor E_b / (k_B T)", f"{TYPICAL}: 40-60 [M]",
                   positive=True),
-            param("tau0", 1e-9, "s", "attempt time of thermal activation", f"{REFSHEET}: ~1 ns [M]", positive=True),
+            param("tau0", 1e-9, "s", "attempt time of thermal activation", f"{TYPICAL}: ~1 ns [M]", positive=True),
             param("temp", 300.0, "K", "temperature", f"{CHOICE}: room temperature", positive=True),
             param("ms", 1.1e6, "A/m", "saturation magnetisation of the free layer",
                   f"{ZHANG} [M]: CoFeB ~ 1.1e6 A/m", positive=True),
-            param("tfl", 1.3e-9, "m", "free-layer thickness", f"{REFSHEET}: ~1.3 nm [M]", positive=True),
+            param("tfl", 1.3e-9, "m", "free-layer thickness", f"{TYPICAL}: ~1.3 nm [M]", positive=True),
             param("nexp", 1.0, "", "exponent n of the barrier (1 - I/I_c0)^n (1 or 2; blended in between)",
-                  f"{REFSHEET}: 1 (Neel-Brown/Koch) or 2 (Taniguchi & Imamura); 1 chosen", minimum=1.0,
+                  f"{TYPICAL}: 1 (Neel-Brown/Koch) or 2 (Taniguchi & Imamura); 1 chosen", minimum=1.0,
                   maximum=2.0),
             param("tau_sw", 2e-9, "s", "duration constant of a reversal once triggered (m relaxes to the new "
                   "state)", f"{CHOICE}: ns-scale reversal, resolvable by ngspice", positive=True),
@@ -310,16 +310,16 @@ def _smtj_device() -> Device:
         params=_resistance_params((
             param("rp", 10e3, "ohm", "parallel-state resistance",
                   f"{CHOICE}: 10 kOhm, a p-bit divider reads it with tens of uA", positive=True),
-        ), f"{CHOICE}: 120 %, as the STT-MTJ ({REFSHEET})") + (
+        ), f"{CHOICE}: 120 %, as the STT-MTJ") + (
             param("delta", 10.0, "", "energy barrier E_b / (k_B T) (low: superparamagnetic)",
                   f"{CHOICE}: 10, dwell tau0 e^10 = 22 us at zero bias (Mizrahi 2018 / Borders 2019 junctions "
                   "dwell us-ms) [M]", positive=True),
             param("tau0", 1e-9, "s", "attempt time (a fit parameter: femtoseconds were measured, Soumah 2024)",
-                  f"{REFSHEET}: 1 ns convention [M]", positive=True),
+                  f"{TYPICAL}: 1 ns convention [M]", positive=True),
             param("ic", 40e-6, "A", "critical current scale of the spin-torque bias I/Ic",
                   f"{CHOICE}: tens of uA as an MRAM-derived junction [M]", positive=True),
             param("hf", 0.0, "", "offset field H/H_k (positive favours AP), linearised field term",
-                  f"{REFSHEET}: field term Delta(1 +- H/H_k); {CHOICE}: 0 (no stray field)"),
+                  f"{TYPICAL}: field term Delta(1 +- H/H_k); {CHOICE}: 0 (no stray field)"),
             param("tau_sw", 1e-9, "s", "duration constant of a reversal", f"{CHOICE}: ns, short against dwells",
                   positive=True),
             param("hw", 0.05, "", "width of each threshold step of the hazard clock",

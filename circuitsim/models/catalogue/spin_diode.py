@@ -19,7 +19,6 @@ from circuitsim.models.language import V, Device, State, param, symbol
 TULAPURKAR = "A. A. Tulapurkar et al., Nature 438, 339 (2005)"
 LEROUX = "N. Leroux et al., Phys. Rev. Applied 15, 034067 (2021)"
 CHOICE = "circuitsim choice"
-REFSHEET = "device_models.md section 4.3"
 
 x, y = symbol("x"), symbol("y")
 r0, dr, fr, df, kappa, beta = (symbol(n) for n in ("r0", "dr", "fr", "df", "kappa", "beta"))

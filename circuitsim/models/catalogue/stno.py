@@ -19,7 +19,6 @@ SLAVIN = "A. Slavin, V. Tiberkevich, IEEE Trans. Magn. 45, 1875 (2009)"
 TORREJON = "J. Torrejon et al., Nature 547, 428 (2017)"
 RIPPARD = "W. H. Rippard et al., Phys. Rev. Lett. 95, 067203 (2005) (injection locking by an rf current)"
 CHOICE = "circuitsim choice"
-REFSHEET = "device_models.md section 3.2"
 
 #: Bound of the phase state (rad): 5e4 rad is 26 us of oscillation at 300 MHz.
 PHASE_MAX = 5e4

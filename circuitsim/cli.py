@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 #: default row voltage (V) when --v is not given
 DEFAULT_ROW_VOLTAGE = 0.1
 #: cells of 'crossbar netlist' besides the catalogue devices
-NETLIST_CELLS = {"linear": "resistors 1/G", "selector": "I = G v_s sinh(V/v_s), v_s = 0.25 V",
+NETLIST_CELLS = {"linear": "resistors 1/G", "selector": "I = G v_s sinh(V/v_s), v_s = 0.05 V",
                  "threshold": "1S1R: threshold switch in series with 1/G", "memristor": "sinh-type I = G/a sinh(a V)",
                  "1t1r": "1/G in series with a level-1 NMOS, gate at --gate"}
 NETLIST_SCHEMES = ("read", "floating", "v/2", "v/3")
@@ -183,7 +183,7 @@ def _load_npy(path: str, what: str, ndims: tuple) -> tuple:
 
 def _refuse_too_large(shape: tuple, k: int, keep_voltages: bool, netlist: bool = False) -> None:
     """Refuse, before loading it, an array whose solve (or netlist) would not fit in the available memory."""
-    from circuitsim.analysis.crossbar_solver import available_memory, estimate_memory
+    from circuitsim.crossbar.solver import available_memory, estimate_memory
 
     m, n = int(shape[0]), int(shape[1])
     if netlist:
@@ -198,22 +198,19 @@ def _refuse_too_large(shape: tuple, k: int, keep_voltages: bool, netlist: bool =
                          f"{limit / 1e9:.3g} GB is available")
 
 
-def _arrays(args: argparse.Namespace, v_ndims: tuple, keep_voltages: bool, netlist: bool = False):
+def _arrays(args: argparse.Namespace, v_ndims: tuple, keep_voltages: bool, netlist: bool = False, cell=None):
+    """The :class:`~circuitsim.crossbar.spec.CrossbarSpec` of ``--g``, ``--v`` and the resistances (validated
+    there); files too large for memory are refused from their headers, before loading."""
     import numpy as np
+
+    from circuitsim.crossbar.spec import CrossbarSpec
 
     g_shape, g_load = _load_npy(args.g, "the conductance array G", (2,))
     v_shape, v_load = _load_npy(args.v, "the voltage array V", v_ndims) if args.v is not None else ((), None)
     _refuse_too_large(g_shape, v_shape[0] if len(v_shape) == 2 else 1, keep_voltages, netlist)
-    if v_load is not None:
-        if v_shape[-1] != g_shape[0]:
-            raise ValueError(f"shape mismatch between G and V: G is {g_shape[0]} x {g_shape[1]} (rows x columns), so V "
-                             f"must have {g_shape[0]} values per input vector (shape ({g_shape[0]},)"
-                             + (f" or (K, {g_shape[0]})" if 2 in v_ndims else "") + f"), got {tuple(v_shape)}")
-    from circuitsim.analysis.irdrop import check_conductance
-
-    g = check_conductance(g_load())
-    v = v_load() if v_load is not None else np.full(g.shape[0], DEFAULT_ROW_VOLTAGE)
-    return g, v
+    v = v_load() if v_load is not None else np.full(g_shape[0], DEFAULT_ROW_VOLTAGE)
+    return CrossbarSpec(g_load(), v, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source,
+                        r_sense=args.r_sense, cell=cell)
 
 
 def _crossbar(args: argparse.Namespace) -> int:
@@ -227,17 +224,16 @@ def _crossbar(args: argparse.Namespace) -> int:
     # solve
     if not args.out.lower().endswith(".npy"):
         return _fail(f"--out {args.out!r} must be a .npy file (the currents are saved with numpy.save)")
-    g, v = _arrays(args, (1, 2), keep_voltages=False)
+    spec = _arrays(args, (1, 2), keep_voltages=False)
     started = time.perf_counter()
     if args.engine == "fast":
-        from circuitsim.analysis.crossbar_solver import solve_crossbar
+        from circuitsim.crossbar.solver import solve_crossbar
 
-        currents = solve_crossbar(g, v, args.r_row, args.r_col, args.r_source, args.r_sense,
-                                  keep_voltages=False).column_currents
+        currents = solve_crossbar(spec, keep_voltages=False).column_currents
     else:
         from circuitsim.analysis.irdrop import ngspice_crossbar
 
-        currents = ngspice_crossbar(g, v, args.r_row, args.r_col, args.r_source, args.r_sense)[0]
+        currents = ngspice_crossbar(spec)[0]
     seconds = time.perf_counter() - started
     np.save(args.out, currents)
     if args.json:
@@ -248,17 +244,17 @@ def _crossbar(args: argparse.Namespace) -> int:
 
 
 def _netlist_cell(args: argparse.Namespace):
-    """``(cell object or None, the catalogue cell's state shape or None)`` for ``--cell``."""
+    """The cell of ``--cell``: a :class:`~circuitsim.crossbar.cell.Cell`, or the catalogue device's name (its
+    cell needs the state array)."""
+    from circuitsim.crossbar.cells import cell_by_name
     from circuitsim.models.catalogue import device_names
-    from circuitsim.netlists.crossbar import SinhMemristor, SinhSelector, ThresholdSelector
 
     name = args.cell.strip()
     key = name.lower()
     if key in NETLIST_CELLS:
         if args.state is not None:
             raise ValueError(f"--state is for catalogue cells; --cell {name} takes its conductances from --g")
-        return {"linear": None, "selector": SinhSelector(), "threshold": ThresholdSelector(),
-                "memristor": SinhMemristor(), "1t1r": "1t1r"}[key]
+        return cell_by_name(key, gate_voltages=args.gate) if key == "1t1r" else cell_by_name(key)
     if name not in device_names():
         raise ValueError(f"unknown --cell {name!r}: choose one of {', '.join(NETLIST_CELLS)} or a catalogue device "
                          f"({', '.join(device_names())})")
@@ -268,8 +264,10 @@ def _netlist_cell(args: argparse.Namespace):
 def _crossbar_netlist(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from circuitsim.netlists.crossbar import (BiasScheme, CatalogueCell, CrossbarSpec, OneTransistorOneResistor,
-                                              crossbar_netlist)
+    from circuitsim.crossbar.cells import CatalogueCell, read_options
+    from circuitsim.crossbar.netlist import crossbar_deck
+    from circuitsim.crossbar.probes import CrossbarProbes
+    from circuitsim.crossbar.spec import BiasScheme, CrossbarSpec
 
     cell = _netlist_cell(args)
     scheme = args.scheme
@@ -289,7 +287,7 @@ def _crossbar_netlist(args: argparse.Namespace) -> int:
             picked = []
         if len(picked) not in (1, 2) or any(p < 0 for p in picked):
             raise ValueError(f"--select {args.select!r} must be ROW,COL or ROW (0-based non-negative integers)")
-    if isinstance(cell, str) and cell != "1t1r":              # a catalogue device: the state array, no G
+    if isinstance(cell, str):                                  # a catalogue device: the state array, no G
         if args.g is not None:
             raise ValueError(f"--cell {cell} takes its conductance from the device at --state; drop --g")
         if args.state is None:
@@ -304,25 +302,15 @@ def _crossbar_netlist(args: argparse.Namespace) -> int:
                              f"--state must have shape ({k}, rows, columns), got {tuple(shape)}")
         _refuse_too_large(shape[-2:], 1, False, netlist=True)
         state = load()
-        if not np.all(np.isfinite(state)):
-            raise ValueError(f"the state array in {args.state!r} must be finite")
         states = state if k == 1 else {s.initial_param: state[i] for i, s in enumerate(device.states)}
-        cell_obj = CatalogueCell(device, states)
-        m = shape[-2]
         v = (_load_npy(args.v, "the voltage array V", (1,))[1]() if args.v is not None
-             else np.full(m, DEFAULT_ROW_VOLTAGE))
-        if v.shape != (m,):
-            raise ValueError(f"shape mismatch between the state array and V: {m} rows, so V must have shape ({m},), "
-                             f"got {v.shape}")
-        g = None
+             else np.full(shape[-2], DEFAULT_ROW_VOLTAGE))
+        spec = CrossbarSpec(None, v, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source,
+                            r_sense=args.r_sense, cell=CatalogueCell(device, states))
     else:
         if args.g is None:
             raise ValueError(f"--cell {args.cell} needs --g G.npy (the cell conductances in siemens)")
-        g, v = _arrays(args, (1,), keep_voltages=False, netlist=True)
-        m = g.shape[0]
-        cell_obj = (OneTransistorOneResistor(gate_voltages=args.gate) if cell == "1t1r" else cell)
-    spec = CrossbarSpec(g, v, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source, r_sense=args.r_sense,
-                        cell=cell_obj)
+        spec = _arrays(args, (1,), keep_voltages=False, netlist=True, cell=cell)
     m, n = spec.shape
     what = "every row driven, every column sensed at 0 V"
     if scheme != "read":
@@ -331,14 +319,10 @@ def _crossbar_netlist(args: argparse.Namespace) -> int:
         spec = spec.biased(bias)
         what = f"{scheme} scheme, selected {'cell' if len(picked) == 2 else 'row'} {','.join(map(str, picked))} at " \
                f"{args.bias:g} V"
-    # nonlinear cells: Newton to 1e-9 (ngspice's default reltol 1e-3 stops early); abstol 1e-15 A resolves the
-    # small currents of OFF selectors; vntol stays at its default (lines floating behind OFF selectors cannot
-    # settle to much less than 1e-8 V)
-    options = None if spec.cell is None else "reltol=1e-9 abstol=1e-15"
-    Path(args.out).write_text(crossbar_netlist(spec, options=options))
-    sensed = np.flatnonzero(np.isfinite(spec.r_sense))
+    deck = crossbar_deck(spec, options=read_options(spec.cell))
+    Path(args.out).write_text(deck.text)
     print(f"wrote {args.out}: {m} x {n} crossbar ({args.cell} cells; {what}), .op; the column currents are "
-          f"i(vs<j>) (A) for the {len(sensed)} sensed column(s)")
+          f"{CrossbarProbes.column_current('<j>')} (A) for the {len(deck.probes.sensed_columns)} sensed column(s)")
     return 0
 
 
@@ -352,9 +336,6 @@ def _irdrop(args: argparse.Namespace) -> int:
             return _fail(f"'irdrop sweep' draws its own arrays; drop {options} "
                          f"(or run 'irdrop' without 'sweep' for a report on your array)")
         ranges = [tuple(r) for r in args.g_range] if args.g_range else [(1e-6, 1e-5), (1e-5, 1e-4)]
-        for r in args.r_wires:
-            if not r >= 0:
-                return _fail(f"--r-wires must be >= 0 ohm, got {r!r}")
         rows = irdrop.irdrop_sweep(args.sizes, args.r_wires, ranges, seed=args.seed, v_read=args.v_read,
                                    r_source=args.r_source, r_sense=args.r_sense, engine=args.engine)
         paths = irdrop.write_sweep(rows, args.out)
@@ -372,8 +353,7 @@ def _irdrop(args: argparse.Namespace) -> int:
     if missing:
         return _fail(f"'irdrop' needs {', '.join(missing)} (the array and its wire resistances), or use "
                      f"'irdrop sweep --out DIR' for the size x wire-resistance sweep")
-    g, v = _arrays(args, (1,), keep_voltages=True)
-    report = irdrop.irdrop_report(g, v, args.r_row, args.r_col, args.r_source, args.r_sense, engine=args.engine)
+    report = irdrop.irdrop_report(_arrays(args, (1,), keep_voltages=True), engine=args.engine)
     paths = irdrop.write_report(report, args.out)
     s = report.summary()
     print(f"{s['rows']} x {s['columns']} ({report.engine}): "

@@ -25,11 +25,10 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from test_crossbar_options import random_spec, rel  # the same random arrays and the same norm
+from test_crossbar_options import cell_readout, column_currents, random_spec, rel, tia_outputs  # same helpers
 
-from circuitsim.analysis.crossbar_solver import solve_crossbar
-from circuitsim.analysis.irdrop import read_cell, read_currents, read_margin, read_spec
-from circuitsim.netlists.crossbar import (
+from circuitsim.analysis.irdrop import read_cell, read_currents, read_spec, worst_case_read_margin
+from circuitsim.crossbar import (
     TIA,
     BiasScheme,
     CrossbarSpec,
@@ -38,11 +37,9 @@ from circuitsim.netlists.crossbar import (
     SinhMemristor,
     SinhSelector,
     ThresholdSelector,
-    cell_readout,
-    column_currents,
-    crossbar_netlist,
-    tia_outputs,
+    crossbar_deck,
 )
+from circuitsim.crossbar.solver import solve_crossbar
 
 AGREE = 1e-9
 TIGHT = "reltol=1e-12 abstol=1e-18 vntol=1e-15"
@@ -61,12 +58,12 @@ def one_t_one_r(m: int, seed: int) -> OneTransistorOneResistor:
 def check(engine, spec: CrossbarSpec, nodes: bool = True, method: str = "direct"):
     m, n = spec.shape
     options = THRESHOLD_OPTIONS if isinstance(spec.cell, ThresholdSelector) else TIGHT
-    result = engine.run(crossbar_netlist(spec, save_currents_only=not nodes, options=options))
+    result = engine.run(crossbar_deck(spec, save_currents_only=not nodes, options=options))
     sol = solve_crossbar(spec, method=method)
-    assert rel(sol.column_currents, column_currents(result, n)) <= AGREE
+    assert rel(sol.column_currents, column_currents(result, spec)) <= AGREE
     if spec.tia is not None:
         sensed = np.isfinite(spec.r_sense)
-        assert rel(sol.tia_output[sensed], tia_outputs(result, n)[sensed]) <= AGREE
+        assert rel(sol.tia_output[sensed], tia_outputs(result, spec)[sensed]) <= AGREE
     if nodes:
         v, i = cell_readout(result, spec)
         scale = max(np.max(np.abs(spec.voltages)), np.max(np.abs(spec.sense_voltages)))
@@ -119,7 +116,7 @@ def test_threshold_cell_validation_and_deck():
     with pytest.raises(ValueError, match="g_off < g_on"):
         ThresholdSelector(g_on=1e-9, g_off=1e-6)
     spec = CrossbarSpec(np.full((2, 2), 2e-5), np.ones(2), 1.0, 1.0, cell=ThresholdSelector())
-    deck = crossbar_netlist(spec)
+    deck = crossbar_deck(spec).text
     assert "Rg1_0 r1_0 m1_0 50000" in deck and "Bg1_0 m1_0 c1_0 I=V(m1_0,c1_0)*(1e-09+" in deck
 
 
@@ -154,7 +151,7 @@ def test_threshold_read_margin_closed_forms_with_ideal_wires():
     cell = ThresholdSelector()
     ideal = dict(r_wire=0.0, r_source=0.0, r_sense=0.0, r_on=r_on, r_off=r_off, v_read=volt)
     for scheme, fraction in (("V/2", 0.5), ("V/3", 1 / 3)):
-        rm = read_margin(m, m, scheme, "threshold", engine="fast", **ideal)
+        rm = worst_case_read_margin(m, m, scheme, "threshold", engine="fast", **ideal)
         half = series_current(cell, fraction * volt, 1 / r_on)
         i_lrs = series_current(cell, volt, 1 / r_on) + (m - 1) * half
         i_hrs = series_current(cell, volt, 1 / r_off) + (m - 1) * half
@@ -167,16 +164,16 @@ def test_threshold_read_margin_closed_forms_with_ideal_wires():
 
 def test_threshold_selector_keeps_the_margin_where_the_linear_cell_loses_it():
     for scheme in ("floating", "V/2", "V/3"):
-        lin = [read_margin(n, n, scheme, "linear").margin for n in (8, 32)]
-        thr = [read_margin(n, n, scheme, "threshold").margin for n in (8, 32)]
+        lin = [worst_case_read_margin(n, n, scheme, "linear").margin for n in (8, 32)]
+        thr = [worst_case_read_margin(n, n, scheme, "threshold").margin for n in (8, 32)]
         assert thr[1] > 10 * lin[1] and thr[1] > 0.5 * thr[0], (scheme, lin, thr)
 
 
 @pytest.mark.ngspice
 @pytest.mark.parametrize("scheme", ["floating", "V/2", "V/3"])
 def test_threshold_read_margin_fast_equals_ngspice(batch_engine, scheme):
-    fast = read_margin(12, 12, scheme, "threshold", engine="fast")
-    spice = read_margin(12, 12, scheme, "threshold", engine=batch_engine)
+    fast = worst_case_read_margin(12, 12, scheme, "threshold", engine="fast")
+    spice = worst_case_read_margin(12, 12, scheme, "threshold", engine=batch_engine)
     assert spice.engine == "ngspice" and fast.engine == "fast"
     # floating lines held only by OFF selectors: ngspice settles them to its vntol (1e-8 V at best: smaller
     # values do not converge), which leaves 3e-9 (LRS) and 2.5e-8 (HRS: 0.15 uA sensed) in the sensed current;
@@ -207,22 +204,25 @@ def test_one_transistor_one_resistor_cell_equations():
     """The eliminated internal node satisfies the cell's KCL with the level-1 channel written independently
     (junction leakage below 1e-11 A at these reverse biases), and its terminal currents are consistent."""
     cell = OneTransistorOneResistor(gate_voltages=np.array([1.8, 1.2, 0.3]))
+    gates = cell.gate_voltages
     g = np.array([1e-4, 3e-5, 1e-5])
     vr = np.array([0.5, -0.3, 0.4])
     vc = np.array([0.1, 0.05, 0.0])
-    i_r, i_c, drr, drc, dcr, dcc = cell.terminal_currents(vr, vc, g)
+    t = cell.terminal_currents(vr[:, None], vc[:, None], g[:, None])      # three rows of one cell: (3, 1)
+    i_r, i_c, drr, drc, dcr, dcc = (a[:, 0] for a in (t.row, t.column, t.d_row_d_vrow, t.d_row_d_vcol,
+                                                    t.d_col_d_vrow, t.d_col_d_vcol))
     vm = vr - i_r / g
-    ref = np.array([level1_reference(vm[k], cell.gate_voltages[k], vc[k]) for k in range(3)])
+    ref = np.array([level1_reference(vm[k], gates[k], vc[k]) for k in range(3)])
     np.testing.assert_allclose(i_c, ref, rtol=1e-6, atol=1e-11)
     assert abs(i_c[2]) < 1e-11                                 # gate below threshold: off
     # derivatives against central differences
     h = 1e-7
     for k, (a, b) in enumerate(((drr, dcr), (drc, dcc))):
         dv = np.array([h, 0.0]) if k == 0 else np.array([0.0, h])
-        up = cell.terminal_currents(vr + dv[0], vc + dv[1], g)
-        dn = cell.terminal_currents(vr - dv[0], vc - dv[1], g)
-        np.testing.assert_allclose(a, (up[0] - dn[0]) / (2 * h), rtol=1e-5, atol=1e-12)
-        np.testing.assert_allclose(b, (up[1] - dn[1]) / (2 * h), rtol=1e-5, atol=1e-12)
+        up = cell.terminal_currents((vr + dv[0])[:, None], (vc + dv[1])[:, None], g[:, None])
+        dn = cell.terminal_currents((vr - dv[0])[:, None], (vc - dv[1])[:, None], g[:, None])
+        np.testing.assert_allclose(a, (up.row - dn.row)[:, 0] / (2 * h), rtol=1e-5, atol=1e-12)
+        np.testing.assert_allclose(b, (up.column - dn.column)[:, 0] / (2 * h), rtol=1e-5, atol=1e-12)
 
 
 @pytest.mark.ngspice
@@ -264,8 +264,8 @@ def test_one_transistor_one_resistor_refuses_pcg():
 def test_newton_with_pcg_equals_newton_with_the_direct_solve(cell):
     spec = random_spec(40, 33, seed=90, cell=cell)
     vectors = np.random.default_rng(91).uniform(-1, 1, (3, 40))
-    direct = solve_crossbar(spec, vectors, method="direct")
-    pcg = solve_crossbar(spec, vectors, method="pcg")
+    direct = solve_crossbar(replace(spec, voltages=vectors), method="direct")
+    pcg = solve_crossbar(replace(spec, voltages=vectors), method="pcg")
     assert direct.method == "direct" and pcg.method == "pcg" and pcg.info["pcg_iterations"] > 0
     assert rel(pcg.column_currents, direct.column_currents) <= 1e-10
     assert np.max(np.abs(pcg.cell_voltages - direct.cell_voltages)) <= 1e-10
@@ -289,7 +289,7 @@ def test_solver_refuses_a_spec_with_line_sources():
     m, n = 3, 2
     spec = CrossbarSpec(np.full((m, n), 1e-5), np.zeros(m), 1.0, 1.0,
                         sources=LineSources(rows=("PWL(0 0 1e-6 1)",) * m, columns=("0",) * n))
-    assert "Vin0 in0 0 PWL(0 0 1e-6 1)" in crossbar_netlist(spec, analysis=".tran 1e-8 2e-6")
+    assert "Vin0 in0 0 PWL(0 0 1e-6 1)" in crossbar_deck(spec, analysis=".tran 1e-8 2e-6").text
     with pytest.raises(ValueError, match="time-dependent line sources"):
         solve_crossbar(spec)
     assert np.all(solve_crossbar(replace(spec, sources=None)).column_currents == 0)

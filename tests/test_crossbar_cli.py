@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from circuitsim.analysis.crossbar_solver import solve_crossbar
+from circuitsim.crossbar import CrossbarProbes, CrossbarSpec
+from circuitsim.crossbar.solver import solve_crossbar
 
 AGREE = 1e-9
 R_ROW, R_COL, R_SOURCE, R_SENSE = 1.5, 2.5, 0.5, 0.25
@@ -59,8 +60,8 @@ def test_netlist_runs_in_plain_ngspice(arrays, ngspice_path):
     assert run.returncode == 0, run.stdout + run.stderr
     (plot,) = read_raw(raw)
     names = [name for name, _ in plot.variables]
-    spice = np.array([plot.data[0, names.index(f"i(vs{j})")] for j in range(16)])
-    assert rel(spice, solve_crossbar(g, v, R_ROW, R_COL, R_SOURCE, R_SENSE).column_currents) <= AGREE
+    spice = np.array([plot.data[0, names.index(CrossbarProbes.column_current(j))] for j in range(16)])
+    assert rel(spice, solve_crossbar(CrossbarSpec(g, v, R_ROW, R_COL, R_SOURCE, R_SENSE)).column_currents) <= AGREE
 
 
 def test_netlist_default_voltage_and_cell_names(arrays):
@@ -95,7 +96,7 @@ def test_solve_fast_and_ngspice_agree(arrays):
         assert results[engine].shape == (16,)
         np.testing.assert_array_equal(np.array(doc["currents"]), results[engine])
     assert rel(results["fast"], results["ngspice"]) <= AGREE
-    assert rel(results["fast"], solve_crossbar(g, v, R_ROW, R_COL, R_SOURCE, R_SENSE).column_currents) <= 1e-15
+    assert rel(results["fast"], solve_crossbar(CrossbarSpec(g, v, R_ROW, R_COL, R_SOURCE, R_SENSE)).column_currents) <= 1e-15
 
 
 @pytest.mark.parametrize("engine", ["fast", pytest.param("ngspice", marks=pytest.mark.ngspice)])
@@ -109,7 +110,7 @@ def test_solve_many_input_vectors(arrays, engine):
     currents = np.load(out)
     assert currents.shape == (5, 16)
     for k in range(5):
-        one = solve_crossbar(g, vk[k], R_ROW, R_COL, R_SOURCE, R_SENSE).column_currents
+        one = solve_crossbar(CrossbarSpec(g, vk[k], R_ROW, R_COL, R_SOURCE, R_SENSE)).column_currents
         assert rel(currents[k], one) <= AGREE
 
 
@@ -196,7 +197,7 @@ def test_bad_input_with_the_ngspice_engine_and_in_irdrop(tmp_path):
         (["crossbar", "solve", "--engine", "ngspice", "--g", "gnan.npy", "--v", "v4.npy", "--r-row", "1",
           "--r-col", "1", "--out", "I.npy"], "G[2, 1] = nan"),
         (["crossbar", "solve", "--engine", "ngspice", "--g", "g4x3.npy", "--v", "v4.npy", "--r-row", "-1", "--r-col",
-          "1", "--out", "I.npy"], "r_row must be finite and > 0 ohm"),
+          "1", "--out", "I.npy"], "r_row must be finite and >= 0 ohm"),
         (["crossbar", "netlist", "--g", "gzero.npy", "--r-row", "1", "--r-col", "1", "--out", "x.cir"],
          "G[2, 1] = 0.0"),
         (["crossbar", "netlist", "--g", "huge.npy", "--r-row", "1", "--r-col", "1", "--out", "x.cir"],
@@ -238,7 +239,7 @@ def test_netlist_help_lists_cells_and_schemes():
 @pytest.mark.ngspice
 def test_netlist_threshold_cell_v3_scheme_runs_and_matches_the_solver(tmp_path, batch_engine):
     from circuitsim.analysis.irdrop import read_spec
-    from circuitsim.netlists.crossbar import ThresholdSelector, column_currents
+    from circuitsim.crossbar import ThresholdSelector
 
     g = np.random.default_rng(4).uniform(1e-6, 1e-4, (5, 4))
     np.save(tmp_path / "g.npy", g)
@@ -247,8 +248,8 @@ def test_netlist_threshold_cell_v3_scheme_runs_and_matches_the_solver(tmp_path, 
     assert proc.returncode == 0, proc.stderr
     assert "v/3 scheme, selected cell 1,2 at 0.6 V" in proc.stdout
     deck = (tmp_path / "x.cir").read_text()
-    spice = column_currents(batch_engine.run(deck), 4)
-    spec = read_spec(g, "V/3", 0.6, (1, 2), 1.0, 1e-3, 1e-3, cell=ThresholdSelector())
+    spice = CrossbarProbes((5, 4)).column_currents(batch_engine.run(deck))
+    spec = read_spec(g, "v/3", 0.6, (1, 2), 1.0, 1e-3, 1e-3, cell=ThresholdSelector())
     from dataclasses import replace
     fast = solve_crossbar(replace(spec, r_col=2.0)).column_currents
     # the sensed (selected) column to 1e-9; the unselected columns, held at 2V/3 = 0.4 V, carry only OFF-cell
@@ -261,7 +262,7 @@ def test_netlist_threshold_cell_v3_scheme_runs_and_matches_the_solver(tmp_path, 
 
 @pytest.mark.ngspice
 def test_netlist_catalogue_cell_with_state_and_row_selection(tmp_path, batch_engine):
-    from circuitsim.netlists.crossbar import BiasScheme, CatalogueCell, CrossbarSpec, column_currents
+    from circuitsim.crossbar import BiasScheme, CatalogueCell
 
     x = np.random.default_rng(5).uniform(0.2, 0.8, (4, 3))
     np.save(tmp_path / "s.npy", x)
@@ -272,7 +273,8 @@ def test_netlist_catalogue_cell_with_state_and_row_selection(tmp_path, batch_eng
     assert ".subckt lid_joglekar_read " in deck and "Vin2 in2 0 0.3" in deck and "Vin0 " not in deck
     spec = CrossbarSpec(None, np.zeros(4), 1.0, 1.0, cell=CatalogueCell("lid_joglekar", x)).biased(
         BiasScheme.row("floating", 0.3, 2))
-    assert rel(column_currents(batch_engine.run(deck), 3), solve_crossbar(spec).column_currents) <= 1e-9
+    spice = CrossbarProbes.of(spec).column_currents(batch_engine.run(deck))
+    assert rel(spice, solve_crossbar(spec).column_currents) <= 1e-9
 
 
 NETLIST_BAD = {

@@ -20,9 +20,10 @@ Tolerance policy (in addition to conftest.py and test_crossbar_solver.py):
   drop across the sense resistor, and a tighter ``reltol`` (1e-12) makes
   ngspice's operating point fail to converge.  The fast solver satisfies that
   KCL to 1e-12 (tested), so that case allows 1e-7 (measured: 3.5e-9 at
-  12 x 12, 2e-8 at 64 x 64).  Threshold-selector cells: ngspice at
-  ``reltol=1e-9`` with default ``vntol`` (``SPICE_THRESHOLD``): currents 1e-9,
-  node voltages of lines floating behind OFF selectors 1e-6 V (ngspice's vntol).
+  12 x 12, 2e-8 at 64 x 64).  Every nonlinear deck runs with the one set of
+  read options (``NONLINEAR_READ_OPTIONS``: ``reltol=1e-9``, ``abstol=1e-15``,
+  default ``vntol``); threshold-selector cells: currents 1e-9, node voltages
+  of lines floating behind OFF selectors 1e-6 V (ngspice's vntol).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from circuitsim.analysis.crossbar_solver import solve_crossbar
 from circuitsim.analysis.irdrop import (
     SCHEMES,
     IRDropReport,
@@ -46,11 +46,12 @@ from circuitsim.analysis.irdrop import (
     read_margin,
     read_margin_table,
     read_spec,
-    spice_options,
+    worst_case_read_margin,
     write_report,
     write_sweep,
 )
-from circuitsim.netlists.crossbar import column_currents, crossbar_netlist, node_voltages
+from circuitsim.crossbar import CrossbarSpec, crossbar_deck, read_options
+from circuitsim.crossbar.solver import solve_crossbar
 
 AGREE = 1e-9
 #: selector cells with floating lines against ngspice (see the module docstring)
@@ -139,7 +140,7 @@ def test_lcapy_2x2_against_the_fast_solver(symbolic_2x2, case):
     g = np.array([[p["G00"], p["G01"]], [p["G10"], p["G11"]]])
     v = np.array([p["V0"], p["V1"]])
     for method in ("direct", "pcg"):
-        fast = solve_crossbar(g, v, p["Rr"], p["Rc"], p["Rs"], p["Rt"], method=method).column_currents
+        fast = solve_crossbar(CrossbarSpec(g, v, p["Rr"], p["Rc"], p["Rs"], p["Rt"]), method=method).column_currents
         assert np.max(np.abs(fast - exact) / np.abs(exact)) <= AGREE        # symbolic vs engine: 1e-9 per column
     # the IR drop is real here: the symbolic result is not the ideal product
     assert rel(exact, v @ g) > 1e-5
@@ -153,7 +154,8 @@ def test_lcapy_2x2_against_ngspice(symbolic_2x2, batch_engine, case):
     p = LCAPY_CASES[case]
     exact = _substitute(symbolic_2x2, p)
     g = np.array([[p["G00"], p["G01"]], [p["G10"], p["G11"]]])
-    spice = ngspice_crossbar(g, [p["V0"], p["V1"]], p["Rr"], p["Rc"], p["Rs"], p["Rt"], engine=batch_engine)[0]
+    spec = CrossbarSpec(g, [p["V0"], p["V1"]], p["Rr"], p["Rc"], p["Rs"], p["Rt"])
+    spice = ngspice_crossbar(spec, engine=batch_engine)[0]
     assert np.max(np.abs(spice - exact) / np.abs(exact)) <= AGREE
 
 
@@ -167,12 +169,12 @@ def _array(m, n, seed):
 
 def test_report_ideal_product_and_figures():
     g, v = _array(16, 12, 1)
-    rep = irdrop_report(g, v, 1.0, 2.0, 0.5, 0.3)
+    rep = irdrop_report(CrossbarSpec(g, v, 1.0, 2.0, 0.5, 0.3))
     assert isinstance(rep, IRDropReport) and rep.engine == "fast"
     np.testing.assert_array_equal(rep.ideal_currents, v @ g)              # G^T V, exactly
     np.testing.assert_array_equal(rep.abs_error, rep.currents - v @ g)
     np.testing.assert_allclose(rep.rel_error, (rep.currents - v @ g) / np.abs(v @ g), rtol=1e-15)
-    sol = solve_crossbar(g, v, 1.0, 2.0, 0.5, 0.3)
+    sol = solve_crossbar(CrossbarSpec(g, v, 1.0, 2.0, 0.5, 0.3))
     np.testing.assert_array_equal(rep.currents, sol.column_currents)
     np.testing.assert_array_equal(rep.cell_voltage, sol.cell_voltages)
     np.testing.assert_allclose(rep.cell_fraction, sol.cell_voltages / v[:, None], rtol=1e-15)
@@ -190,7 +192,7 @@ def test_report_ideal_product_and_figures():
 
 def test_zero_wire_resistance_gives_zero_error():
     g, v = _array(24, 20, 2)
-    rep = irdrop_report(g, v, 0.0, 0.0, 0.0, 0.0)
+    rep = irdrop_report(CrossbarSpec(g, v, 0.0, 0.0, 0.0, 0.0))
     assert rep.max_rel_error <= 1e-12                                     # rounding only
     np.testing.assert_allclose(rep.cell_fraction, 1.0, rtol=0, atol=1e-12)
     assert rep.worst_cell_fraction == pytest.approx(1.0, abs=1e-12)
@@ -198,8 +200,10 @@ def test_zero_wire_resistance_gives_zero_error():
 
 def test_report_rows_at_zero_volts_and_cancelling_columns():
     g = np.full((3, 2), 1e-5)
-    v = np.array([0.1, 0.0, -0.1])                                        # column currents cancel exactly
-    rep = irdrop_report(g, v, 1.0, 1.0)
+    # column currents cancel exactly: +-0.5 V scales G by a power of two, so V @ G is exactly 0 even with a
+    # fused multiply-add in the BLAS (with +-0.1 V an FMA leaves 3e-23 A)
+    v = np.array([0.5, 0.0, -0.5])
+    rep = irdrop_report(CrossbarSpec(g, v, 1.0, 1.0))
     assert np.all(rep.ideal_currents == 0) and np.all(np.isnan(rep.rel_error))
     assert np.all(np.isnan(rep.cell_fraction[1]))
     doc = json.loads(rep.to_json())                                       # strict JSON: nan -> null
@@ -209,8 +213,8 @@ def test_report_rows_at_zero_volts_and_cancelling_columns():
 @pytest.mark.ngspice
 def test_report_fast_and_ngspice_agree(batch_engine):
     g, v = _array(16, 12, 3)
-    fast = irdrop_report(g, v, 1.0, 2.0, 0.5, 0.3)
-    spice = irdrop_report(g, v, 1.0, 2.0, 0.5, 0.3, engine=batch_engine)
+    fast = irdrop_report(CrossbarSpec(g, v, 1.0, 2.0, 0.5, 0.3))
+    spice = irdrop_report(CrossbarSpec(g, v, 1.0, 2.0, 0.5, 0.3), engine=batch_engine)
     assert spice.engine == "ngspice"
     assert rel(fast.currents, spice.currents) <= AGREE
     assert np.max(np.abs(fast.cell_voltage - spice.cell_voltage)) <= AGREE * np.max(v)
@@ -219,7 +223,7 @@ def test_report_fast_and_ngspice_agree(batch_engine):
 
 def test_write_report(tmp_path):
     g, v = _array(8, 8, 4)
-    paths = write_report(irdrop_report(g, v, 2.0, 2.0), tmp_path / "rep")
+    paths = write_report(irdrop_report(CrossbarSpec(g, v, 2.0, 2.0)), tmp_path / "rep")
     names = sorted(p.name for p in paths)
     assert names == ["cell_voltage.npy", "column_error.png", "effective_voltage_map.png", "report.json"]
     for p in paths:
@@ -255,18 +259,25 @@ def test_errors_grow_with_wire_resistance_size_and_conductance(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"G": np.array([[1e-5, np.nan], [1e-5, 1e-5]])}, r"G\[0, 1\] = nan"),
-    ({"G": np.array([[1e-5, 1e-5], [0.0, 1e-5]])}, r"G\[1, 0\] = 0\.0"),
-    ({"V": np.ones(3)}, r"shape mismatch between G and V.*\(2,\).*\(3,\)"),
-    ({"V": np.ones((4, 2))}, r"one input vector"),
+    ({"conductance": np.array([[1e-5, np.nan], [1e-5, 1e-5]])}, r"G\[0, 1\] = nan"),
+    ({"conductance": np.array([[1e-5, 1e-5], [0.0, 1e-5]])}, r"G\[1, 0\] = 0\.0"),
+    ({"voltages": np.ones(3)}, r"shape mismatch between G and V.*\(2,\).*\(3,\)"),
+    ({"voltages": np.ones((4, 2))}, r"one input vector"),
     ({"r_row": -1.0}, r"r_row must be finite and >= 0 ohm, got -1\.0"),
     ({"r_col": np.nan}, r"r_col must be finite"),
     ({"engine": "spice"}, r"unknown engine 'spice'"),
+    ({"cell": "selector"}, r"ideal product V @ G of linear cells"),
+    ({"r_sense": np.inf}, r"every row driven and every column sensed"),
 ])
 def test_report_bad_input(kwargs, message):
-    args = {"G": np.full((2, 2), 1e-5), "V": np.ones(2), "r_row": 1.0, "r_col": 1.0, **kwargs}
+    from circuitsim.crossbar import cell_by_name
+
+    args = {"conductance": np.full((2, 2), 1e-5), "voltages": np.ones(2), "r_row": 1.0, "r_col": 1.0, **kwargs}
+    engine = args.pop("engine", "fast")
+    if "cell" in args:
+        args["cell"] = cell_by_name(args["cell"])
     with pytest.raises(ValueError, match=message):
-        irdrop_report(**args)
+        irdrop_report(CrossbarSpec(**args), engine=engine)
 
 
 # --------------------------------------------------------------------------- the read configuration
@@ -283,8 +294,8 @@ def test_read_spec_is_the_biased_default_topology():
     """The read configuration is the default array biased by BiasScheme: selected row at V, selected column at
     0 V, the rest floating / at V/2 / at V/3 (or 2V/3 for columns)."""
     g = np.random.default_rng(5).uniform(1e-6, 1e-4, (4, 3))
-    for scheme, rows, cols in (("floating", [np.inf] * 3, [np.inf] * 2), ("V/2", [0.2] * 3, [0.2] * 2),
-                               ("V/3", [0.4 / 3] * 3, [0.8 / 3] * 2)):
+    for scheme, rows, cols in (("floating", [np.inf] * 3, [np.inf] * 2), ("v/2", [0.2] * 3, [0.2] * 2),
+                               ("v/3", [0.4 / 3] * 3, [0.8 / 3] * 2)):
         spec = read_spec(g, scheme, 0.4, (1, 2), 1.0, 0.5, 0.25)
         assert spec.voltages[1] == 0.4 and spec.sense_voltages[2] == 0.0
         if scheme == "floating":
@@ -313,7 +324,7 @@ def test_half_and_third_bias_closed_forms(shape, cell):
     sel, volt, g_on, g_sel = (0, n - 1), 0.4, 1e-4, 1e-6
     law = (lambda g, x: g * x) if cell == "linear" else selector
     g = _uniform(m, n, sel, g_on, g_sel)
-    for scheme, fraction in (("V/2", 0.5), ("V/3", 1 / 3)):
+    for scheme, fraction in (("v/2", 0.5), ("v/3", 1 / 3)):
         _, s = _read(g, scheme, volt, sel, IDEAL, cell)
         expected = law(g_sel, volt) + (m - 1) * law(g_on, fraction * volt)
         assert s.column_currents[sel[1]] == pytest.approx(expected, rel=1e-12, abs=0)
@@ -321,7 +332,7 @@ def test_half_and_third_bias_closed_forms(shape, cell):
         others = np.ones((m, n), dtype=bool)
         others[sel] = False
         assert vc[sel] == pytest.approx(volt, rel=1e-12, abs=0)
-        if scheme == "V/2":
+        if scheme == "v/2":
             half = np.zeros((m, n), dtype=bool)
             half[sel[0], :] = half[:, sel[1]] = True
             half[sel] = False
@@ -361,9 +372,9 @@ def test_closed_forms_in_ngspice(batch_engine, cell):
     sel, volt, g_on, g_sel = (0, n - 1), 0.4, 1e-4, 1e-6
     law = (lambda g, x: g * x) if cell == "linear" else selector
     g = _uniform(m, n, sel, g_on, g_sel)
-    for scheme, fraction in (("V/2", 0.5), ("V/3", 1 / 3)):
+    for scheme, fraction in (("v/2", 0.5), ("v/3", 1 / 3)):
         spec = read_spec(g, scheme, volt, sel, *IDEAL, cell=read_cell(cell))
-        assert "VRrow0_0 r0_0 r0_1 0" in crossbar_netlist(spec)
+        assert "VRrow0_0 r0_0 r0_1 0" in crossbar_deck(spec).text
         expected = law(g_sel, volt) + (m - 1) * law(g_on, fraction * volt)
         assert read_currents(spec, batch_engine)[sel[1]] == pytest.approx(expected, rel=AGREE, abs=0)
     if cell == "linear":
@@ -383,18 +394,19 @@ def test_read_configuration_matches_ngspice_with_wires(batch_engine, scheme, cel
     spec = read_spec(g, scheme, 0.4, (2, 5), 1.5, 0.3, 0.6, cell=read_cell(cell))
     spec = replace(spec, r_col=2.5)
     ours = solve_crossbar(spec)
-    res = batch_engine.run(crossbar_netlist(spec, save_currents_only=False, options=spice_options(spec.cell)))
-    sensed = [j for j in range(n) if np.isfinite(spec.r_sense[j])]
-    spice = column_currents(res, n)
+    deck = crossbar_deck(spec, save_currents_only=False, options=read_options(spec.cell))
+    res = batch_engine.run(deck)
+    sensed = list(deck.probes.sensed_columns)
+    spice = deck.probes.column_currents(res)
     assert rel(ours.column_currents[sensed], spice[sensed]) <= AGREE
-    row, col = node_voltages(res, (m, n))
+    row, col = deck.probes.node_voltages(res)
     # floating lines held only by OFF threshold selectors: ngspice settles their voltages to its default vntol
-    # (1e-6 V, see irdrop.SPICE_THRESHOLD; measured 1.1e-7 V); every other case to 1e-9 of the read voltage
+    # (1e-6 V, see cells.NONLINEAR_READ_OPTIONS; measured 1.1e-7 V); every other case to 1e-9 of the read voltage
     node_tol = 1e-6 if (cell, scheme) == ("threshold", "floating") else AGREE * 0.4
     assert np.max(np.abs(ours.row_node_voltages - row)) <= node_tol
     assert np.max(np.abs(ours.column_node_voltages - col)) <= node_tol
-    driven = [i for i in range(m) if np.isfinite(spec.r_source[i])]
-    assert rel(ours.row_currents[driven], [-res.i(f"vin{i}")[0] for i in driven]) <= AGREE
+    driven = list(deck.probes.driven_rows)
+    assert rel(ours.row_currents[driven], deck.probes.driver_currents(res)[driven]) <= AGREE
 
 
 # --------------------------------------------------------------------------- read margin
@@ -407,18 +419,18 @@ def test_read_margin_closed_forms_with_ideal_wires():
         sneak = r_on / (n - 1) + r_on / ((m - 1) * (n - 1)) + r_on / (m - 1)
         expect = {
             "floating": (1 / r_on - 1 / r_off) / (1 / r_on + 1 / sneak),
-            "V/2": (1 - r_on / r_off) / (1 + (m - 1) / 2),
-            "V/3": (1 - r_on / r_off) / (1 + (m - 1) / 3),
+            "v/2": (1 - r_on / r_off) / (1 + (m - 1) / 2),
+            "v/3": (1 - r_on / r_off) / (1 + (m - 1) / 3),
         }
         for scheme in SCHEMES:
-            rm = read_margin(m, n, scheme, **ideal)
+            rm = worst_case_read_margin(m, n, scheme, **ideal)
             assert rm.margin == pytest.approx(expect[scheme], rel=1e-12, abs=0), (m, n, scheme)
-            assert rm.i_lrs == pytest.approx(volt / r_on * (1 + {"floating": r_on / sneak, "V/2": (m - 1) / 2,
-                                                                 "V/3": (m - 1) / 3}[scheme]), rel=1e-12, abs=0)
+            assert rm.i_lrs == pytest.approx(volt / r_on * (1 + {"floating": r_on / sneak, "v/2": (m - 1) / 2,
+                                                                 "v/3": (m - 1) / 3}[scheme]), rel=1e-12, abs=0)
             assert rm.ideal_margin == pytest.approx(0.9) and rm.selected == (0, n - 1) and rm.engine == "fast"
     # selector: the cell passes v_read / R at v_read and sinh(V/2 / v_s) / sinh(V / v_s) of it at V/2
     m, v_s = 16, 0.05
-    rm = read_margin(m, m, "V/2", "selector", engine="fast", v_s=v_s, **ideal)
+    rm = worst_case_read_margin(m, m, "v/2", "selector", engine="fast", v_s=v_s, **ideal)
     half = math.sinh(volt / 2 / v_s) / math.sinh(volt / v_s)
     assert rm.i_lrs == pytest.approx(volt / r_on * (1 + (m - 1) * half), rel=1e-12, abs=0)
     assert rm.margin == pytest.approx((1 - r_on / r_off) / (1 + (m - 1) * half), rel=1e-12, abs=0)
@@ -435,11 +447,11 @@ def test_read_margin_falls_with_size_and_the_selector_helps():
     for scheme in SCHEMES:
         assert at["selector", scheme, 32] > 5 * at["linear", scheme, 32]
     # V/3 beats V/2 (its half-selected cells see V/3, not V/2) at every size above 2
-    assert all(at[c, "V/3", s] > at[c, "V/2", s] for c in ("linear", "selector") for s in (4, 8, 16, 32))
+    assert all(at[c, "v/3", s] > at[c, "v/2", s] for c in ("linear", "selector") for s in (4, 8, 16, 32))
 
 
 def test_wire_resistance_lowers_the_margin():
-    margins = [read_margin(16, 16, "V/3", r_wire=r).margin for r in (0.0, 1.0, 5.0, 20.0)]
+    margins = [worst_case_read_margin(16, 16, "v/3", r_wire=r).margin for r in (0.0, 1.0, 5.0, 20.0)]
     assert all(b < a for a, b in zip(margins, margins[1:])), margins
 
 
@@ -451,8 +463,8 @@ def _ngspice_tolerance(scheme: str, cell: str) -> float:
 @pytest.mark.ngspice
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_read_margin_selector_fast_equals_ngspice(batch_engine, scheme):
-    fast = read_margin(12, 12, scheme, "selector", engine="fast")
-    spice = read_margin(12, 12, scheme, "selector", engine=batch_engine)
+    fast = worst_case_read_margin(12, 12, scheme, "selector", engine="fast")
+    spice = worst_case_read_margin(12, 12, scheme, "selector", engine=batch_engine)
     assert spice.engine == "ngspice"
     tol = _ngspice_tolerance(scheme, "selector")
     assert fast.i_lrs == pytest.approx(spice.i_lrs, rel=tol, abs=0)
@@ -465,23 +477,34 @@ def test_read_margin_selector_fast_equals_ngspice(batch_engine, scheme):
 def test_read_margin_table_ngspice_to_64(batch_engine):
     for scheme in SCHEMES:
         for cell in ("linear", "selector"):
-            fast = read_margin(64, 64, scheme, cell, engine="fast")
-            spice = read_margin(64, 64, scheme, cell, engine=batch_engine)
+            fast = worst_case_read_margin(64, 64, scheme, cell, engine="fast")
+            spice = worst_case_read_margin(64, 64, scheme, cell, engine=batch_engine)
             tol = _ngspice_tolerance(scheme, cell)
             assert fast.i_lrs == pytest.approx(spice.i_lrs, rel=tol, abs=0), (scheme, cell)
             assert fast.i_hrs == pytest.approx(spice.i_hrs, rel=tol, abs=0), (scheme, cell)
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: read_margin(4, 4, "V/4"), r"unknown read scheme 'V/4'"),
-    (lambda: read_margin(4, 4, cell="1T1R"), r"unknown cell '1T1R'"),
-    (lambda: read_margin(4, 4, r_on=1e6, r_off=1e5), r"r_on < r_off"),
-    (lambda: read_margin(4, 4, selected=(4, 0)), r"outside the 4 x 4 array"),
-    (lambda: read_margin(4, 4, r_wire=-1.0), r"r_wire must be finite and >= 0"),
-    (lambda: read_spec(np.full((2, 2), 1e-5), "V/2", 0.4, (2, 0)), r"selected row 2 is outside the array"),
-    (lambda: read_spec(np.full((2, 2), np.nan), "V/2", 0.4, (0, 0)), r"G\[0, 0\] = nan"),
-    (lambda: read_spec(np.full((2, 2), 1e-5), "V/2", 0.4, (0, 0), r_wire=-2.0), r"r_row must be finite and >= 0"),
+    (lambda: worst_case_read_margin(4, 4, "V/4"), r"unknown bias scheme 'V/4'"),
+    (lambda: worst_case_read_margin(4, 4, cell="1T1R"), r"unknown cell '1T1R'"),
+    (lambda: worst_case_read_margin(4, 4, r_on=1e6, r_off=1e5), r"r_on < r_off"),
+    (lambda: worst_case_read_margin(4, 4, selected=(4, 0)), r"outside the 4 x 4 array"),
+    (lambda: worst_case_read_margin(4, 4, r_wire=-1.0), r"r_row must be finite and >= 0"),
+    (lambda: read_spec(np.full((2, 2), 1e-5), "v/2", 0.4, (2, 0)), r"selected row 2 is outside the array"),
+    (lambda: read_spec(np.full((2, 2), np.nan), "v/2", 0.4, (0, 0)), r"G\[0, 0\] = nan"),
+    (lambda: read_spec(np.full((2, 2), 1e-5), "v/2", 0.4, (0, 0), r_wire=-2.0), r"r_row must be finite and >= 0"),
 ])
 def test_read_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_read_margin_of_a_spec_is_the_worst_case_margin():
+    """read_margin takes any spec (here the worst-case array built by hand) and reads its selected cell with the
+    HRS conductance swapped in: the same currents as worst_case_read_margin (the same solves, so exactly)."""
+    m, n, sel = 6, 5, (0, 4)
+    spec = CrossbarSpec(np.full((m, n), 1e-5), np.zeros(m), 1.0, 1.0, cell=read_cell("threshold"))
+    mine = read_margin(spec, sel, 1e-6, "v/3", v_read=0.4, engine="fast")
+    ref = worst_case_read_margin(m, n, "v/3", "threshold", r_on=1e5, r_off=1e6, v_read=0.4, selected=sel)
+    assert (mine.i_lrs, mine.i_hrs, mine.scheme, mine.cell) == (ref.i_lrs, ref.i_hrs, "v/3", "threshold")
+    assert mine.ideal_margin == pytest.approx(ref.ideal_margin, rel=1e-15)

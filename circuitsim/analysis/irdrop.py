@@ -1,16 +1,17 @@
 """IR-drop analysis of crossbars: the array's result against the ideal product, and read margins.
 
-Two parts, both in SI units (siemens, ohms, volts, amperes):
+Layer: on top of :mod:`circuitsim.crossbar` (the spec, the generator and the
+solver).  Every analysis takes a crossbar as a validated
+:class:`~circuitsim.crossbar.spec.CrossbarSpec`; nothing is validated again here.
+Units are SI (siemens, ohms, volts, amperes).
 
 IR-drop report (:func:`irdrop_report`, :func:`irdrop_sweep`)
-    A passive linear array in the default topology of design.md ("Crossbar
-    convention": rows driven at their column-0 end through ``r_source``,
-    columns sensed at row ``M-1`` through ``r_sense`` into a 0 V virtual
-    ground) is solved with the fast solver
-    (:func:`circuitsim.analysis.crossbar_solver.solve_crossbar`) or with
-    ngspice (:func:`circuitsim.netlists.crossbar.crossbar_netlist`), and
-    compared with the ideal product ``I0 = G^T V`` (``V @ G``): the current
-    each column would collect with ideal wires, drivers and senses.
+    A linear array (rows driven at their column-0 end through ``r_source``,
+    columns sensed at row ``M-1`` through ``r_sense``) is solved with the fast
+    solver (:func:`circuitsim.crossbar.solver.solve_crossbar`) or with
+    ngspice (:func:`circuitsim.crossbar.netlist.crossbar_deck`), and compared
+    with the ideal product ``I0 = G^T V`` (``V @ G``): the current each column
+    would collect with ideal wires, drivers and senses.
 
     * column error ``I_j - I0_j`` (A) and relative error
       ``(I_j - I0_j) / |I0_j|`` (``nan`` for a column whose ideal current is
@@ -22,17 +23,16 @@ IR-drop report (:func:`irdrop_report`, :func:`irdrop_sweep`)
       error ``max_j |I_j - I0_j| / max_j |I0_j|``, and the worst cell, the one
       whose fraction is farthest from 1.
 
-Read margin (:func:`read_margin`, :func:`read_margin_table`)
+Read margin (:func:`read_margin`, :func:`worst_case_read_margin`, :func:`read_margin_table`)
     Reading one selected cell while the other lines are floating or biased
-    (V/2, V/3 schemes): the array biased by
-    :class:`~circuitsim.netlists.crossbar.BiasScheme` (:func:`read_spec`), solved
-    by the one fast solver (:func:`~circuitsim.analysis.crossbar_solver.solve_crossbar`,
-    Newton for nonlinear cells) or by ngspice on the one generator's deck
-    (:func:`~circuitsim.netlists.crossbar.crossbar_netlist`).  See
-    :func:`read_margin` for the definition.
+    (``"v/2"``, ``"v/3"``): the array biased by
+    :class:`~circuitsim.crossbar.spec.BiasScheme` (:func:`read_spec`), solved
+    by the one fast solver (Newton for nonlinear cells) or by ngspice on the
+    one generator's deck (with :data:`~circuitsim.crossbar.cells.NONLINEAR_READ_OPTIONS`
+    for nonlinear cells).  See :func:`read_margin` for the definition.
 
-Maps are PNG files drawn with matplotlib's Agg backend (:func:`write_report`,
-:func:`write_sweep`).
+Maps are PNG files drawn on matplotlib figures without pyplot (the user's
+backend is left alone): :func:`write_report`, :func:`write_sweep`.
 """
 
 from __future__ import annotations
@@ -40,19 +40,21 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from circuitsim.crossbar.cells import DEFAULT_SELECTOR_V_S, cell_by_name, read_options
+from circuitsim.crossbar.netlist import crossbar_deck
+from circuitsim.crossbar.spec import SCHEMES, BiasScheme, CrossbarSpec, scheme_name
+
 __all__ = [
-    "IRDropReport",
-    "ReadMargin",
     "CELLS",
     "SCHEMES",
-    "V_S",
-    "check_conductance",
+    "IRDropReport",
+    "ReadMargin",
     "irdrop_report",
     "irdrop_sweep",
     "ngspice_crossbar",
@@ -61,92 +63,43 @@ __all__ = [
     "read_margin",
     "read_margin_table",
     "read_spec",
-    "spice_options",
+    "worst_case_read_margin",
     "write_report",
     "write_sweep",
 ]
 
-#: voltage scale of the "selector" cell, I = G * V_S * sinh(V / V_S) (V); see :func:`read_margin`
-V_S = 0.05
-#: read schemes for the unselected lines
-SCHEMES = ("floating", "V/2", "V/3")
+#: the cells of the read-margin tables (names of :func:`circuitsim.crossbar.cells.cell_by_name`)
 CELLS = ("linear", "selector", "threshold")
-#: ngspice options for the nonlinear read decks (the defaults, reltol 1e-3, would stop Newton early)
-SPICE_TIGHT = ".options reltol=1e-9 abstol=1e-18 vntol=1e-12"
-#: ... for the threshold-selector cell: with floating lines held only by OFF selectors (~1 GOhm) ngspice cannot
-#: settle those lines' node voltages to vntol = 1e-12 V (no convergence), so abstol and vntol stay at their
-#: defaults (1e-12 A, 1e-6 V); the sensed currents still agree with the fast solver to ~1e-10
-SPICE_THRESHOLD = ".options reltol=1e-9"
+ENGINES = ("fast", "ngspice")
 
 
-def spice_options(cell: Any) -> Optional[str]:
-    """The ``.options`` text (without ``.options``) of a read deck for ``cell`` (``None`` for linear cells)."""
-    from circuitsim.netlists.crossbar import ThresholdSelector
+def _engine(engine: Any) -> Tuple[str, Any]:
+    """``(name, runner)``: ``"fast"`` (runner ``None``) or ``"ngspice"`` (a new batch engine, or the engine
+    object given)."""
+    if not isinstance(engine, str):
+        return "ngspice", engine
+    if engine in ("auto", "fast"):
+        return "fast", None
+    if engine == "ngspice":
+        from circuitsim.spice import BatchEngine
 
-    if cell is None:
-        return None
-    return (SPICE_THRESHOLD if isinstance(cell, ThresholdSelector) else SPICE_TIGHT).split(None, 1)[1]
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-def check_conductance(g: Any) -> np.ndarray:
-    """``G`` as a float array, refusing an empty, non-2-D, non-finite or non-positive one (naming the cell)."""
-    g = np.asarray(g, dtype=float)
-    if g.ndim != 2 or g.size == 0:
-        raise ValueError(f"the conductance array G must be a non-empty 2-D array (rows x columns), got shape {g.shape}")
-    ok = np.isfinite(g) & (g > 0)
-    if not np.all(ok):
-        bad = tuple(int(k) for k in np.argwhere(~ok)[0])
-        raise ValueError(f"conductance must be finite and > 0 S everywhere; G{list(bad)} = {float(g[bad])!r}")
-    return g
-
-
-def _voltages(v: Any, rows: int, allow_2d: bool = True) -> np.ndarray:
-    v = np.asarray(v, dtype=float)
-    if v.ndim == 1 and v.shape != (rows,):
-        raise ValueError(f"shape mismatch between G and V: G has {rows} rows, so V must have shape ({rows},), "
-                         f"got {v.shape}")
-    if v.ndim == 2:
-        if not allow_2d:
-            raise ValueError(f"V must be one input vector of shape ({rows},), got {v.shape}")
-        if v.shape[1] != rows:
-            hint = " (pass V.T: one input vector per row of V)" if v.shape[0] == rows else ""
-            raise ValueError(f"shape mismatch between G and V: G has {rows} rows, so V must have shape (K, {rows}), "
-                             f"got {v.shape}{hint}")
-    if v.ndim not in (1, 2) or v.size == 0:
-        raise ValueError(f"V must be 1-D (M,) or 2-D (K, M) volts, got shape {v.shape}")
-    if not np.all(np.isfinite(v)):
-        bad = tuple(int(k) for k in np.argwhere(~np.isfinite(v))[0])
-        raise ValueError(f"V must be finite; V{list(bad)} = {float(v[bad])!r}")
-    return v
-
-
-def _resistance(name: str, value: Any, positive: bool = False) -> float:
-    try:
-        r = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number of ohms, got {value!r}") from None
-    if not math.isfinite(r) or r < 0 or (positive and r == 0):
-        raise ValueError(f"{name} must be finite and {'>' if positive else '>='} 0 ohm, got {r!r}")
-    return r
+        return "ngspice", BatchEngine()
+    raise ValueError(f"unknown engine {engine!r}; choose 'fast', 'ngspice' (or 'auto': the fast solver), or pass "
+                     f"an engine object of circuitsim.spice")
 
 
 # --------------------------------------------------------------------------- ngspice for the default topology
 
 
-def ngspice_crossbar(G: Any, V: Any, r_row: float, r_col: float, r_source: float = 1e-3, r_sense: float = 1e-3,
-                     engine: Any = None, keep_voltages: bool = False
+def ngspice_crossbar(spec: CrossbarSpec, engine: Any = None, keep_voltages: bool = False
                      ) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
-    """Solve the default-topology array in ngspice (one ``.op`` run per input vector).
+    """Solve a crossbar in ngspice (one ``.op`` run per input vector).
 
     Parameters
     ----------
-    G, V, r_row, r_col, r_source, r_sense
-        As in :func:`~circuitsim.analysis.crossbar_solver.solve_crossbar`
-        (``V`` of shape ``(M,)`` or ``(K, M)``); every resistance must be
-        > 0 (a netlist resistor).
+    spec
+        The array (one input vector or a batch ``(K, M)``).  Nonlinear cells
+        run with :data:`~circuitsim.crossbar.cells.NONLINEAR_READ_OPTIONS`.
     engine
         An engine from :mod:`circuitsim.spice` (default: a new ``BatchEngine``).
     keep_voltages
@@ -158,30 +111,23 @@ def ngspice_crossbar(G: Any, V: Any, r_row: float, r_col: float, r_source: float
         Column currents (A) of shape ``(N,)`` or ``(K, N)``; node voltages
         (V) of shape ``(M, N)`` or ``(K, M, N)``, or ``None``.
     """
-    from circuitsim.netlists.crossbar import CrossbarSpec, column_currents, crossbar_netlist
-
-    g = check_conductance(G)
-    v = _voltages(V, g.shape[0])
-    resist = {name: _resistance(name, value, positive=True) for name, value in
-              (("r_row", r_row), ("r_col", r_col), ("r_source", r_source), ("r_sense", r_sense))}
     if engine is None:
         from circuitsim.spice import BatchEngine
 
         engine = BatchEngine()
-    m, n = g.shape
-    vectors = v.reshape(-1, m)
-    currents = np.empty((vectors.shape[0], n))
-    rows = np.empty((vectors.shape[0], m, n)) if keep_voltages else None
-    cols = np.empty((vectors.shape[0], m, n)) if keep_voltages else None
-    for k, vec in enumerate(vectors):
-        spec = CrossbarSpec(g, vec, **resist)
-        result = engine.run(crossbar_netlist(spec, save_currents_only=not keep_voltages))
-        currents[k] = column_currents(result, n)
+    m, n = spec.shape
+    k_all = spec.input_vectors.shape[0]
+    currents = np.empty((k_all, n))
+    rows = np.empty((k_all, m, n)) if keep_voltages else None
+    cols = np.empty((k_all, m, n)) if keep_voltages else None
+    for k in range(k_all):
+        deck = crossbar_deck(spec.input_vector(k), save_currents_only=not keep_voltages,
+                             options=read_options(spec.cell))
+        result = engine.run(deck)
+        currents[k] = deck.probes.column_currents(result)
         if keep_voltages:
-            nodes = result.last.node_voltages
-            rows[k] = np.array([nodes[f"r{i}_{j}"][0] for i in range(m) for j in range(n)]).reshape(m, n)
-            cols[k] = np.array([nodes[f"c{i}_{j}"][0] for i in range(m) for j in range(n)]).reshape(m, n)
-    if v.ndim == 1:
+            rows[k], cols[k] = deck.probes.node_voltages(result)
+    if not spec.is_batch:
         return currents[0], (rows[0] if keep_voltages else None), (cols[0] if keep_voltages else None)
     return currents, rows, cols
 
@@ -198,7 +144,7 @@ class IRDropReport:
     conductance, voltages
         The array (S, shape ``(M, N)``) and its row voltages (V, ``(M,)``).
     r_row, r_col, r_source, r_sense
-        Resistances (ohm).
+        Resistances (ohm; ``r_source`` / ``r_sense`` one value or one per line).
     engine
         ``"fast"`` or ``"ngspice"``.
     ideal_currents
@@ -216,14 +162,18 @@ class IRDropReport:
         voltage the cell sees (``nan`` on a row at 0 V).
     seconds
         Wall time of the solve.
+    info
+        The solver's method (fast engine).
+    spec
+        The spec solved.
     """
 
     conductance: np.ndarray
     voltages: np.ndarray
     r_row: float
     r_col: float
-    r_source: float
-    r_sense: float
+    r_source: Union[float, np.ndarray]
+    r_sense: Union[float, np.ndarray]
     engine: str
     ideal_currents: np.ndarray
     currents: np.ndarray
@@ -233,6 +183,7 @@ class IRDropReport:
     cell_fraction: np.ndarray
     seconds: float = 0.0
     info: Dict[str, Any] = field(default_factory=dict)
+    spec: Optional[CrossbarSpec] = field(default=None, repr=False)
 
     @property
     def shape(self) -> Tuple[int, int]:
@@ -275,8 +226,8 @@ class IRDropReport:
         frac = self.cell_fraction[np.isfinite(self.cell_fraction)]
         return {
             "rows": m, "columns": n, "engine": self.engine,
-            "r_row_ohm": self.r_row, "r_col_ohm": self.r_col, "r_source_ohm": self.r_source,
-            "r_sense_ohm": self.r_sense,
+            "r_row_ohm": self.r_row, "r_col_ohm": self.r_col, "r_source_ohm": _ohms(self.r_source),
+            "r_sense_ohm": _ohms(self.r_sense),
             "g_min_S": float(self.conductance.min()), "g_max_S": float(self.conductance.max()),
             "max_rel_error": self.max_rel_error, "rms_rel_error": self.rms_rel_error,
             "normwise_error": self.normwise_error,
@@ -332,18 +283,20 @@ def _listed(a: np.ndarray) -> Any:
     return np.where(np.isfinite(a), a, None).tolist()
 
 
-def irdrop_report(G: Any, V: Any, r_row: float, r_col: float, r_source: float = 1e-3, r_sense: float = 1e-3,
-                  engine: Any = "fast", method: str = "auto") -> IRDropReport:
+def _ohms(r: Union[float, np.ndarray]) -> Any:
+    """A resistance for JSON: a float, or a list (one per line)."""
+    return float(r) if np.ndim(r) == 0 else np.asarray(r, dtype=float).tolist()
+
+
+def irdrop_report(spec: CrossbarSpec, engine: Any = "fast", method: str = "auto") -> IRDropReport:
     """Compare a crossbar's column currents with the ideal product ``G^T V``.
 
     Parameters
     ----------
-    G
-        Cell conductances (S), shape ``(M, N)``, finite and > 0.
-    V
-        Row driver voltages (V), shape ``(M,)``.
-    r_row, r_col, r_source, r_sense
-        Wire segment, driver and sense resistance (ohm, >= 0; > 0 for ngspice).
+    spec
+        A linear array with one input vector, every row driven and every
+        column sensed (the ideal product needs them); its column voltages, if
+        any, are part of the ideal product (``sum_i G_ij (V_i - u_j)``).
     engine
         ``"fast"`` (the sparse nodal solver), ``"ngspice"`` (a new batch
         engine), or an engine object from :mod:`circuitsim.spice` (ngspice).
@@ -357,38 +310,47 @@ def irdrop_report(G: Any, V: Any, r_row: float, r_col: float, r_source: float = 
     Raises
     ------
     ValueError
-        Non-positive or NaN conductance, a shape mismatch between ``G`` and
-        ``V``, a negative resistance, an array too large for memory.
+        A spec the ideal product does not describe (nonlinear cell, several
+        input vectors, floating lines, time-dependent sources), an unknown
+        engine, an array too large for memory.
     """
-    g = check_conductance(G)
-    v = _voltages(V, g.shape[0], allow_2d=False)
-    r = [_resistance(name, value) for name, value in
-         (("r_row", r_row), ("r_col", r_col), ("r_source", r_source), ("r_sense", r_sense))]
+    if not spec.cell.linear:
+        raise ValueError(f"irdrop_report compares with the ideal product V @ G of linear cells; the spec's cell is "
+                         f"{spec.cell!r} (solve it with solve_crossbar, or read it with read_margin)")
+    if spec.is_batch:
+        raise ValueError(f"irdrop_report takes one input vector (spec.voltages of shape ({spec.shape[0]},)), got "
+                         f"{spec.voltages.shape}: report each spec.input_vector(k)")
+    if np.any(np.isinf(spec.r_source)) or np.any(np.isinf(spec.r_sense)):
+        raise ValueError("irdrop_report needs every row driven and every column sensed (the ideal product has no "
+                         "floating lines); r_source / r_sense hold numpy.inf")
+    if spec.sources is not None:
+        raise ValueError("irdrop_report reads the DC voltages: the spec has time-dependent line sources")
+    if isinstance(engine, str) and engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose 'fast' or 'ngspice'")
+    name, runner = _engine(engine)
+    g, v, u = spec.conductance, spec.voltages, spec.sense_voltages
     t0 = time.perf_counter()
     info: Dict[str, Any] = {}
-    if isinstance(engine, str) and engine == "fast":
-        from circuitsim.analysis.crossbar_solver import solve_crossbar
+    if name == "fast":
+        from circuitsim.crossbar.solver import solve_crossbar
 
-        sol = solve_crossbar(g, v, *r, method=method)
+        sol = solve_crossbar(spec, method=method)
         currents, xr, xc = sol.column_currents, sol.row_node_voltages, sol.column_node_voltages
         info["method"] = sol.method
-        name = "fast"
-    elif isinstance(engine, str) and engine != "ngspice":
-        raise ValueError(f"unknown engine {engine!r}; choose 'fast' or 'ngspice'")
     else:
-        currents, xr, xc = ngspice_crossbar(g, v, *r, engine=None if isinstance(engine, str) else engine,
-                                            keep_voltages=True)
-        name = "ngspice"
+        currents, xr, xc = ngspice_crossbar(spec, engine=runner, keep_voltages=True)
     seconds = time.perf_counter() - t0
-    ideal = v @ g
+    ideal = v @ g if not np.any(u) else v @ g - u * g.sum(axis=0)
+    applied = v[:, None] if not np.any(u) else v[:, None] - u[None, :]
     err = currents - ideal
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(ideal != 0, err / np.abs(ideal), np.nan)
         cell_v = xr - xc
-        frac = np.where(v[:, None] != 0, cell_v / v[:, None], np.nan)
-    return IRDropReport(conductance=g, voltages=v, r_row=r[0], r_col=r[1], r_source=r[2], r_sense=r[3],
-                        engine=name, ideal_currents=ideal, currents=currents, abs_error=err, rel_error=rel,
-                        cell_voltage=cell_v, cell_fraction=frac, seconds=seconds, info=info)
+        frac = np.where(applied != 0, cell_v / applied, np.nan)
+    return IRDropReport(conductance=g, voltages=v, r_row=spec.r_row, r_col=spec.r_col, r_source=spec.r_source,
+                        r_sense=spec.r_sense, engine=name, ideal_currents=ideal, currents=currents, abs_error=err,
+                        rel_error=rel, cell_voltage=cell_v, cell_fraction=frac, seconds=seconds, info=info,
+                        spec=spec)
 
 
 def irdrop_sweep(sizes: Sequence[int] = (16, 32, 64, 128), r_wires: Sequence[float] = (0.1, 0.3, 1.0, 3.0, 10.0),
@@ -406,8 +368,8 @@ def irdrop_sweep(sizes: Sequence[int] = (16, 32, 64, 128), r_wires: Sequence[flo
     Returns
     -------
     list of dict
-        One per (range, size, wire): ``size``, ``r_wire_ohm``, ``g_min_S``,
-        ``g_max_S`` and the figures of :meth:`IRDropReport.summary`.
+        One per (range, size, wire): ``size``, ``r_wire_ohm``, ``g_range_S``,
+        ``v_read_V``, ``seed`` and the figures of :meth:`IRDropReport.summary`.
     """
     rows = []
     for g_lo, g_hi in g_ranges:
@@ -421,8 +383,8 @@ def irdrop_sweep(sizes: Sequence[int] = (16, 32, 64, 128), r_wires: Sequence[flo
             g = rng.uniform(g_lo, g_hi, (size, size))
             v = np.full(size, float(v_read))
             for r in r_wires:
-                rep = irdrop_report(g, v, r, r, r_source, r_sense, engine=engine)
-                s = rep.summary()
+                spec = CrossbarSpec(g, v, r_row=r, r_col=r, r_source=r_source, r_sense=r_sense)
+                s = irdrop_report(spec, engine=engine).summary()
                 rows.append({"size": size, "r_wire_ohm": float(r), "g_range_S": [float(g_lo), float(g_hi)],
                              "v_read_V": float(v_read), "seed": seed, **s})
     return rows
@@ -431,20 +393,18 @@ def irdrop_sweep(sizes: Sequence[int] = (16, 32, 64, 128), r_wires: Sequence[flo
 # --------------------------------------------------------------------------- plots
 
 
-def _pyplot():
-    import matplotlib
+def _figure(**kwargs: Any) -> Any:
+    """A matplotlib figure outside pyplot (saving it to PNG uses the Agg canvas; the backend stays as it is)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(**kwargs)
 
 
 def plot_cell_fraction(report: IRDropReport, path: Union[str, Path]) -> Path:
     """PNG map of the effective-voltage fraction of every cell, the worst cell marked."""
-    plt = _pyplot()
     m, n = report.shape
-    fig, ax = plt.subplots(figsize=(6.2, 5.0))
+    fig = _figure(figsize=(6.2, 5.0))
+    ax = fig.subplots()
     im = ax.imshow(report.cell_fraction, cmap="viridis", origin="upper", aspect="auto", interpolation="nearest")
     fig.colorbar(im, ax=ax, label="cell voltage / applied row voltage")
     wi, wj = report.worst_cell
@@ -456,15 +416,14 @@ def plot_cell_fraction(report: IRDropReport, path: Union[str, Path]) -> Path:
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
 def plot_column_error(report: IRDropReport, path: Union[str, Path]) -> Path:
     """PNG bar chart of the relative error of each column (%)."""
-    plt = _pyplot()
     n = report.shape[1]
-    fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    fig = _figure(figsize=(7.0, 3.4))
+    ax = fig.subplots()
     ax.bar(np.arange(n), 100 * report.rel_error, width=1.0 if n > 32 else 0.8, color="tab:red")
     ax.set_xlabel("column")
     ax.set_ylabel("(I - I_ideal) / |I_ideal| [%]")
@@ -474,7 +433,6 @@ def plot_column_error(report: IRDropReport, path: Union[str, Path]) -> Path:
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -492,11 +450,11 @@ def write_report(report: IRDropReport, folder: Union[str, Path]) -> List[Path]:
 
 def plot_sweep(rows: Sequence[Dict[str, Any]], path: Union[str, Path]) -> Path:
     """PNG: max relative column error vs array size, one line per wire resistance, one panel per range."""
-    plt = _pyplot()
     from matplotlib.ticker import NullFormatter
 
     ranges = sorted({tuple(r["g_range_S"]) for r in rows})
-    fig, axes = plt.subplots(1, len(ranges), figsize=(5.2 * len(ranges), 4.0), squeeze=False, sharey=True)
+    fig = _figure(figsize=(5.2 * len(ranges), 4.0))
+    axes = fig.subplots(1, len(ranges), squeeze=False, sharey=True)
     for ax, rng in zip(axes[0], ranges):
         sub = [r for r in rows if tuple(r["g_range_S"]) == rng]
         for wire in sorted({r["r_wire_ohm"] for r in sub}):
@@ -514,7 +472,6 @@ def plot_sweep(rows: Sequence[Dict[str, Any]], path: Union[str, Path]) -> Path:
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -530,70 +487,48 @@ def write_sweep(rows: Sequence[Dict[str, Any]], folder: Union[str, Path]) -> Lis
 # --------------------------------------------------------------------------- read margin
 
 
-def _scheme(scheme: str) -> str:
-    key = str(scheme).strip().upper().replace("V2", "V/2").replace("V3", "V/3")
-    for s in SCHEMES:
-        if key == s.upper():
-            return s
-    raise ValueError(f"unknown read scheme {scheme!r}; choose one of {SCHEMES}")
+def read_cell(cell: str, v_s: float = DEFAULT_SELECTOR_V_S) -> Any:
+    """The cell of a read-margin cell name (:data:`CELLS`).
 
-
-def read_cell(cell: str, v_s: float = V_S) -> Any:
-    """The crossbar cell object of a read-margin cell name (``None`` for ``"linear"``).
-
-    ``"selector"`` is :class:`~circuitsim.netlists.crossbar.SinhSelector` with
-    ``v_s``; ``"threshold"`` is :class:`~circuitsim.netlists.crossbar.ThresholdSelector`
+    ``"selector"`` is :class:`~circuitsim.crossbar.cells.SinhSelector` with
+    ``v_s``; ``"threshold"`` is :class:`~circuitsim.crossbar.cells.ThresholdSelector`
     with its defaults (threshold 0.3 V: ON at the 0.4 V read voltage, OFF at
-    V/2 and V/3).
+    v/2 and v/3); ``"linear"`` the linear conductance.
     """
-    from circuitsim.netlists.crossbar import SinhSelector, ThresholdSelector
-
-    if cell == "linear":
-        return None
-    if cell == "selector":
-        if not (v_s > 0 and math.isfinite(v_s)):
-            raise ValueError(f"v_s must be finite and > 0 V, got {v_s!r}")
-        return SinhSelector(v_s=v_s)
-    if cell == "threshold":
-        return ThresholdSelector()
-    raise ValueError(f"unknown cell {cell!r}; choose one of {CELLS}")
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r}; choose one of {CELLS}")
+    return cell_by_name(cell, v_s=v_s) if cell == "selector" else cell_by_name(cell)
 
 
 def read_spec(g: Any, scheme: str, v_read: float, selected: Tuple[int, int], r_wire: float = 1.0,
-              r_source: float = 1e-3, r_sense: float = 1e-3, cell: Any = None) -> Any:
-    """The read configuration as a biased :class:`~circuitsim.netlists.crossbar.CrossbarSpec`.
+              r_source: float = 1e-3, r_sense: float = 1e-3, cell: Any = None) -> CrossbarSpec:
+    """The read configuration: a :class:`~circuitsim.crossbar.spec.CrossbarSpec` biased for reading one cell.
 
-    ``spec.biased(BiasScheme.cell(scheme, v_read, *selected))`` of the
-    default-topology array ``g`` with ``r_row = r_col = r_wire``: the selected
-    row at ``v_read``, the selected column's sense node at 0 V, the other lines
-    floating or at V/2, V/3 (:class:`~circuitsim.netlists.crossbar.BiasScheme`).
-    Both engines take it: :func:`~circuitsim.analysis.crossbar_solver.solve_crossbar`
-    and :func:`~circuitsim.netlists.crossbar.crossbar_netlist`.  Resistances
-    of exactly 0 are ideal (merged nodes in the fast solver, 0 V sources in the deck).
+    ``CrossbarSpec(g, 0, r_wire, r_wire, r_source, r_sense, cell=cell).biased(BiasScheme.cell(scheme, v_read,
+    *selected))``: the selected row at ``v_read``, the selected column's sense
+    node at 0 V, the other lines floating or at v/2, v/3
+    (:class:`~circuitsim.crossbar.spec.BiasScheme`).  Both engines take it.
+    Resistances of exactly 0 are ideal (merged nodes in the fast solver, 0 V
+    sources in the deck).
     """
-    from circuitsim.netlists.crossbar import BiasScheme, CrossbarSpec
-
-    g = check_conductance(g)
-    spec = CrossbarSpec(g, np.zeros(g.shape[0]), r_row=r_wire, r_col=r_wire, r_source=r_source, r_sense=r_sense,
-                        cell=cell)
-    return spec.biased(BiasScheme.cell(_scheme(scheme).lower(), v_read, int(selected[0]), int(selected[1])))
+    rows = np.shape(g)[0] if np.ndim(g) else 1
+    spec = CrossbarSpec(g, np.zeros(rows), r_row=r_wire, r_col=r_wire, r_source=r_source, r_sense=r_sense, cell=cell)
+    return spec.biased(BiasScheme.cell(scheme, v_read, int(selected[0]), int(selected[1])))
 
 
-def read_currents(spec: Any, engine: Any = "fast") -> np.ndarray:
+def read_currents(spec: CrossbarSpec, engine: Any = "fast") -> np.ndarray:
     """Column currents (A, into each sense node; 0 for a floating column) of a read configuration.
 
-    ``engine``: ``"fast"`` (:func:`~circuitsim.analysis.crossbar_solver.solve_crossbar`)
+    ``engine``: ``"fast"`` (:func:`~circuitsim.crossbar.solver.solve_crossbar`)
     or an ngspice engine object (the deck of
-    :func:`~circuitsim.netlists.crossbar.crossbar_netlist`, with
-    :func:`spice_options` for nonlinear cells).
+    :func:`~circuitsim.crossbar.netlist.crossbar_deck`, with
+    :func:`~circuitsim.crossbar.cells.read_options` for nonlinear cells).
     """
     if isinstance(engine, str):
-        from circuitsim.analysis.crossbar_solver import solve_crossbar
+        from circuitsim.crossbar.solver import solve_crossbar
 
         return solve_crossbar(spec, keep_voltages=False).column_currents
-    from circuitsim.netlists.crossbar import column_currents, crossbar_netlist
-
-    return column_currents(engine.run(crossbar_netlist(spec, options=spice_options(spec.cell))), spec.shape[1])
+    return ngspice_crossbar(spec, engine)[0]
 
 
 @dataclass
@@ -603,15 +538,14 @@ class ReadMargin:
     Attributes
     ----------
     i_lrs, i_hrs
-        Current sensed at the selected column (A) with the selected cell in its
-        low-resistance (``r_on``) and high-resistance (``r_off``) state, every
-        other cell at ``r_on``.
+        Current sensed at the selected column (A) with the selected cell at
+        its conductance in the spec (LRS) and at the HRS conductance.
     margin
         ``(i_lrs - i_hrs) / i_lrs``.
     ideal_margin
-        The margin of the isolated cell read at ``v_read``: ``1 - r_on / r_off``
-        for the linear and ``selector`` cells, ``1 - I(v_read; 1/r_off) /
-        I(v_read; 1/r_on)`` for the ``threshold`` cell.
+        The margin of the isolated cell read at ``v_read``:
+        ``1 - I(v_read; G_HRS) / I(v_read; G_LRS)`` (``1 - r_on / r_off`` for
+        the linear and sinh-selector cells).
     """
 
     rows: int
@@ -632,38 +566,89 @@ class ReadMargin:
                 "margin": self.margin, "ideal_margin": self.ideal_margin, "engine": self.engine, **self.params}
 
 
-def read_margin(M: int, N: int, scheme: str = "floating", cell: str = "linear", r_on: float = 1e5,
-                r_off: float = 1e6, v_read: float = 0.4, r_wire: float = 1.0, r_source: float = 1e-3,
-                r_sense: float = 1e-3, v_s: float = V_S, selected: Optional[Tuple[int, int]] = None,
-                engine: Any = "auto") -> ReadMargin:
-    """Read margin of a selected cell with every other cell at LRS (the worst case).
+def read_margin(spec: CrossbarSpec, selected: Tuple[int, int], hrs_conductance: float, scheme: str = "floating",
+                v_read: float = 0.4, engine: Any = "auto") -> ReadMargin:
+    """Read margin of the selected cell of an array.
 
-    Definition: with the read bias of :func:`read_spec` (the selected row at
-    ``v_read``, the selected column sensed at 0 V, the other lines by
-    ``scheme``), ``I_LRS`` and ``I_HRS`` are the currents sensed at the
-    selected column's virtual ground when the selected cell is at ``r_on`` and
-    at ``r_off`` (every other cell at ``r_on``, which maximises the sneak and
-    half-selected currents).  The margin is the normalised difference
-    ``(I_LRS - I_HRS) / I_LRS``: the fraction of the sensed current that
-    carries the bit.  An isolated cell with ideal wires has ``1 - r_on/r_off``;
-    sneak paths (floating), half-selected cells on the selected column (V/2,
-    V/3: ``(M-1)`` cells at V/2 or V/3 add to both currents) and the IR drop
+    Definition: with the read bias (the selected row at ``v_read``, the
+    selected column sensed at 0 V, the other lines by ``scheme``: see
+    :func:`read_spec`), ``I_LRS`` and ``I_HRS`` are the currents sensed at the
+    selected column when the selected cell has its conductance in ``spec``
+    and when it has ``hrs_conductance`` (every other cell as in ``spec``).
+    The margin is ``(I_LRS - I_HRS) / I_LRS``: the fraction of the sensed
+    current that carries the bit.  An isolated cell with ideal wires has the
+    ideal margin (see :class:`ReadMargin`); sneak paths (floating),
+    half-selected cells on the selected column (v/2, v/3) and the IR drop
     lower it; 0 means unreadable.
+
+    Parameters
+    ----------
+    spec
+        The array with the selected cell in its low-resistance state (its
+        voltages are replaced by the read bias).
+    selected
+        ``(row, column)`` of the selected cell.
+    hrs_conductance
+        The selected cell's conductance in its high-resistance state (the
+        cell's parameter ``G``, S).
+    scheme
+        ``"floating"``, ``"v/2"`` or ``"v/3"``.
+    v_read
+        Read voltage on the selected row (V).
+    engine
+        ``"fast"`` (:func:`~circuitsim.crossbar.solver.solve_crossbar`),
+        ``"ngspice"`` (a new batch engine), an engine object, or ``"auto"``
+        (the fast solver).  Both engines solve the same biased spec.
+    """
+    key = scheme_name(scheme)
+    name, runner = _engine(engine)
+    sel = (int(selected[0]), int(selected[1]))
+    m, n = spec.shape
+    if not (0 <= sel[0] < m and 0 <= sel[1] < n):
+        raise ValueError(f"selected cell {sel} is outside the {m} x {n} array")
+    bias = BiasScheme.cell(key, v_read, *sel)
+    hrs = spec.conductance.copy()
+    hrs[sel] = hrs_conductance
+    variants = (spec, replace(spec, conductance=hrs))
+    currents = [float(read_currents(s.biased(bias), runner or "fast")[sel[1]]) for s in variants]
+    i_lrs, i_hrs = currents
+    # the isolated cell: every cell at v_read (row nodes at v_read, column nodes at 0), the selected one read
+    full, ground = np.full((m, n), float(v_read)), np.zeros((m, n))
+    i_cell = [float(s.cell_currents(full, ground)[sel]) for s in variants]
+    params = {"v_read_V": float(v_read), "r_row_ohm": spec.r_row, "r_col_ohm": spec.r_col,
+              "r_source_ohm": _ohms(spec.r_source), "r_sense_ohm": _ohms(spec.r_sense),
+              "g_lrs_S": float(spec.conductance[sel]), "g_hrs_S": float(hrs_conductance)}
+    if is_dataclass(spec.cell):
+        params.update({f.name: getattr(spec.cell, f.name) for f in fields(spec.cell)
+                       if isinstance(getattr(spec.cell, f.name), (int, float))})
+    return ReadMargin(rows=m, cols=n, scheme=key, cell=spec.cell.name, selected=sel, i_lrs=i_lrs, i_hrs=i_hrs,
+                      margin=(i_lrs - i_hrs) / i_lrs, ideal_margin=1.0 - i_cell[1] / i_cell[0], params=params,
+                      engine=name)
+
+
+def worst_case_read_margin(M: int, N: int, scheme: str = "floating", cell: str = "linear", r_on: float = 1e5,
+                           r_off: float = 1e6, v_read: float = 0.4, r_wire: float = 1.0, r_source: float = 1e-3,
+                           r_sense: float = 1e-3, v_s: float = DEFAULT_SELECTOR_V_S,
+                           selected: Optional[Tuple[int, int]] = None, engine: Any = "auto") -> ReadMargin:
+    """:func:`read_margin` of an ``M x N`` array with every other cell at LRS (the worst case).
+
+    Every cell is at ``r_on`` (which maximises the sneak and half-selected
+    currents), the selected one at ``r_on`` (LRS) or ``r_off`` (HRS).
 
     Parameters
     ----------
     M, N
         Rows and columns.
     scheme
-        ``"floating"``, ``"V/2"`` or ``"V/3"``.
+        ``"floating"``, ``"v/2"`` or ``"v/3"``.
     cell
         ``"linear"`` (resistors ``r_on`` / ``r_off``); ``"selector"``: the
         strongly nonlinear lumped cell ``I = G v_s sinh(V/v_s)``
-        (:class:`~circuitsim.netlists.crossbar.SinhSelector`), with ``G``
+        (:class:`~circuitsim.crossbar.cells.SinhSelector`), with ``G``
         chosen so that the cell passes ``v_read / R`` at ``v_read``, i.e.
         ``I = (v_read / R) sinh(V/v_s) / sinh(v_read/v_s)``; ``"threshold"``:
         1S1R, a threshold switch in series with the memory element ``1/R``
-        (:class:`~circuitsim.netlists.crossbar.ThresholdSelector`, defaults).
+        (:class:`~circuitsim.crossbar.cells.ThresholdSelector`, defaults).
     r_on, r_off
         LRS and HRS resistance (ohm): for the selector, the chord resistance
         ``v_read / I`` at the read voltage; for the threshold cell, the memory
@@ -681,66 +666,39 @@ def read_margin(M: int, N: int, scheme: str = "floating", cell: str = "linear", 
         corner farthest from the row drivers (column 0) and from the sense
         amplifiers (row ``M-1``): the largest IR drop.
     engine
-        ``"fast"`` (:func:`~circuitsim.analysis.crossbar_solver.solve_crossbar`),
-        ``"ngspice"`` (a new batch engine), an engine object, or ``"auto"``
-        (the fast solver).  Both engines solve the same biased spec.
+        As in :func:`read_margin`.
     """
     if M < 1 or N < 1:
         raise ValueError(f"the array needs at least one row and one column, got {M} x {N}")
     if not (0 < r_on < r_off and math.isfinite(r_off)):
         raise ValueError(f"need 0 < r_on < r_off (ohm), got r_on={r_on!r}, r_off={r_off!r}")
     cell_obj = read_cell(cell, v_s)
-    key = _scheme(scheme)
     sel = (0, N - 1) if selected is None else (int(selected[0]), int(selected[1]))
-    if not (0 <= sel[0] < M and 0 <= sel[1] < N):
-        raise ValueError(f"selected cell {sel} is outside the {M} x {N} array")
-    resist = {name: _resistance(name, value) for name, value in
-              (("r_wire", r_wire), ("r_source", r_source), ("r_sense", r_sense))}
-    if isinstance(engine, str):
-        if engine not in ("auto", "fast", "ngspice"):
-            raise ValueError(f"unknown engine {engine!r}; choose 'auto', 'fast' or 'ngspice'")
-        name = "ngspice" if engine == "ngspice" else "fast"
-        spice: Any = "fast"
-        if name == "ngspice":
-            from circuitsim.spice import BatchEngine
-
-            spice = BatchEngine()
-    else:
-        name, spice = "ngspice", engine
     # the selector's G is its small-signal conductance at 0 V: scale it so that the cell passes v_read / R at
     # v_read (r_on and r_off are chord resistances at the read voltage, as a datasheet gives them)
     to_g = v_read / (v_s * math.sinh(v_read / v_s)) if cell == "selector" else 1.0
-    currents = []
-    for r_sel in (r_on, r_off):
-        g = np.full((M, N), to_g / r_on)
-        g[sel] = to_g / r_sel
-        spec = read_spec(g, key, v_read, sel, cell=cell_obj, **resist)
-        currents.append(float(read_currents(spec, spice)[sel[1]]))
-    i_lrs, i_hrs = currents
-    if cell == "threshold":
-        i_iso = cell_obj.current(np.array([v_read, v_read]), np.array([1.0 / r_on, 1.0 / r_off]))[0]
-        ideal = 1.0 - float(i_iso[1] / i_iso[0])
-    else:
-        ideal = 1.0 - r_on / r_off
+    spec = CrossbarSpec(np.full((M, N), to_g / r_on), np.zeros(M), r_row=r_wire, r_col=r_wire, r_source=r_source,
+                        r_sense=r_sense, cell=cell_obj)
+    out = read_margin(spec, sel, to_g / r_off, scheme, v_read, engine)
     params = {"r_on_ohm": r_on, "r_off_ohm": r_off, "v_read_V": v_read, "r_wire_ohm": r_wire,
               "r_source_ohm": r_source, "r_sense_ohm": r_sense}
     if cell == "selector":
         params["v_s_V"] = v_s
     if cell == "threshold":
-        params.update({f"{k}": getattr(cell_obj, k) for k in ("v_th", "width", "g_on", "g_off")})
-    return ReadMargin(rows=M, cols=N, scheme=key, cell=cell, selected=sel, i_lrs=i_lrs, i_hrs=i_hrs,
-                      margin=(i_lrs - i_hrs) / i_lrs, ideal_margin=ideal, params=params, engine=name)
+        params.update({k: getattr(cell_obj, k) for k in ("v_th", "width", "g_on", "g_off")})
+    out.params = params
+    return out
 
 
 def read_margin_table(sizes: Sequence[int] = (2, 4, 8, 16, 32, 64, 128), schemes: Sequence[str] = SCHEMES,
                       cells: Sequence[str] = CELLS, **kwargs: Any) -> List[Dict[str, Any]]:
-    """:func:`read_margin` of square ``n x n`` arrays for each size, scheme and cell: a list of dicts."""
+    """:func:`worst_case_read_margin` of square ``n x n`` arrays for each size, scheme and cell: a list of dicts."""
     rows = []
     for cell in cells:
         for scheme in schemes:
             for size in sizes:
                 t0 = time.perf_counter()
-                d = read_margin(int(size), int(size), scheme, cell, **kwargs).to_dict()
+                d = worst_case_read_margin(int(size), int(size), scheme, cell, **kwargs).to_dict()
                 d["seconds"] = time.perf_counter() - t0
                 rows.append(d)
     return rows

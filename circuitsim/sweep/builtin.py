@@ -3,6 +3,12 @@
 Each function runs one sweep point in a worker process; see
 :mod:`circuitsim.sweep.kinds` for the calling convention.  Heavy imports
 (the solver, the engines) happen inside the functions.
+
+The crossbar kinds build one :class:`~circuitsim.crossbar.spec.CrossbarSpec`
+per point (:func:`irdrop_spec`, :func:`crossbar_spec`); their ``check``
+builds the same spec on a 1 x 1 array when the sweep file is read, so the
+spec's validation (the only one) refuses a bad wire or drive before any
+point runs.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ import numpy as np
 from circuitsim.sweep.kinds import REQUIRED, register_kind
 from circuitsim.sweep.variability import Variability
 
-__all__ = ["crossbar_solve_task", "irdrop_task", "netlist_task", "nominal_conductance", "parse_output",
-           "placeholders", "render_template"]
+__all__ = ["crossbar_solve_task", "crossbar_spec", "irdrop_spec", "irdrop_task", "netlist_task",
+           "nominal_conductance", "parse_output", "placeholders", "render_template"]
 
 
 # --------------------------------------------------------------------------- crossbars
@@ -35,15 +41,26 @@ def nominal_conductance(rows: int, columns: int, g_low: float, g_high: float, we
     return rng.uniform(g_low, g_high, (int(rows), int(columns)))
 
 
-def _check_array(p: Mapping[str, Any]) -> None:
+def _check_range(p: Mapping[str, Any]) -> None:
     for name in ("size", "rows", "columns"):
         if name in p and p[name] is not None and p[name] < 1:
             raise ValueError(f"{name} must be >= 1, got {p[name]!r}")
     if not (0 < p["g_low"] <= p["g_high"] and math.isfinite(p["g_high"])):
         raise ValueError(f"need 0 < g_low <= g_high (S), got g_low={p['g_low']!r}, g_high={p['g_high']!r}")
-    for name in ("r_wire", "r_row", "r_col", "r_source", "r_sense"):
-        if name in p and p[name] is not None and not (p[name] >= 0 and math.isfinite(p[name])):
-            raise ValueError(f"{name} must be finite and >= 0 ohm, got {p[name]!r}")
+
+
+def irdrop_spec(params: Mapping[str, Any], conductance: np.ndarray) -> Any:
+    """The spec of an ``irdrop`` point: ``r_row = r_col = r_wire``, every row at ``v_read``."""
+    from circuitsim.crossbar.spec import CrossbarSpec
+
+    n = conductance.shape[0]
+    return CrossbarSpec(conductance, np.full(n, float(params["v_read"])), r_row=params["r_wire"],
+                        r_col=params["r_wire"], r_source=params["r_source"], r_sense=params["r_sense"])
+
+
+def _check_irdrop(p: Mapping[str, Any]) -> None:
+    _check_range(p)
+    irdrop_spec(p, np.full((1, 1), float(p["g_low"])))
 
 
 IRDROP_PARAMETERS: Dict[str, Any] = {
@@ -75,13 +92,11 @@ def irdrop_task(params: Mapping[str, Any], *, rng: np.random.Generator, variabil
 
     n = int(params["size"])
     g_nom = nominal_conductance(n, n, params["g_low"], params["g_high"], params["weights_seed"])
-    v = np.full(n, float(params["v_read"]))
-    ideal_nominal = v @ g_nom
+    ideal_nominal = irdrop_spec(params, g_nom).voltages @ g_nom
     g_dev = variability.device(g_nom, rng)
     figures: Dict[str, List[float]] = {}
     for g in variability.cycles(g_dev, rng):
-        rep = irdrop_report(g, v, params["r_wire"], params["r_wire"], params["r_source"], params["r_sense"],
-                            engine="fast")
+        rep = irdrop_report(irdrop_spec(params, g), engine="fast")
         nominal_rel = (rep.currents - ideal_nominal) / np.abs(ideal_nominal)
         values = {
             "max_rel_error": rep.max_rel_error, "rms_rel_error": rep.rms_rel_error,
@@ -102,15 +117,31 @@ CROSSBAR_PARAMETERS: Dict[str, Any] = {
 }
 
 
+def crossbar_spec(params: Mapping[str, Any], conductance: np.ndarray) -> Any:
+    """The spec of a ``crossbar_solve`` point: row voltages all ``v_read`` (``inputs = "all"``) or uniform in
+    ``[0, v_read]`` drawn with the nominal weights' generator (``inputs = "random"``, the same for every
+    sample)."""
+    from circuitsim.crossbar.spec import CrossbarSpec
+
+    m, n = conductance.shape
+    if params["inputs"] == "random":
+        v = np.random.default_rng([int(params["weights_seed"]), m, n, 1]).uniform(0, params["v_read"], m)
+    else:
+        v = np.full(m, float(params["v_read"]))
+    return CrossbarSpec(conductance, v, r_row=params["r_row"], r_col=params["r_col"], r_source=params["r_source"],
+                        r_sense=params["r_sense"], drive=params["drive"])
+
+
 def _check_crossbar(p: Mapping[str, Any]) -> None:
-    _check_array(p)
-    if p["drive"] not in ("one", "both"):
-        raise ValueError(f"drive must be 'one' or 'both', got {p['drive']!r}")
-    if p["method"] not in ("auto", "direct", "pcg"):
-        raise ValueError(f"method must be 'auto', 'direct' or 'pcg', got {p['method']!r}")
+    from circuitsim.crossbar.solver import METHODS
+
+    _check_range(p)
+    if p["method"] not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {p['method']!r}")
     if p["inputs"] not in ("all", "random"):
         raise ValueError(f"inputs must be 'all' (every row at v_read) or 'random' (uniform in [0, v_read]), "
                          f"got {p['inputs']!r}")
+    crossbar_spec({**p, "inputs": "all"}, np.full((1, 1), float(p["g_low"])))
 
 
 def crossbar_solve_task(params: Mapping[str, Any], *, rng: np.random.Generator,
@@ -129,19 +160,15 @@ def crossbar_solve_task(params: Mapping[str, Any], *, rng: np.random.Generator,
         ``pulse_spread`` (standard deviation over the pulses of each column
         current, relative to its mean, averaged over the columns; 0 with one pulse).
     """
-    from circuitsim.analysis.crossbar_solver import solve_crossbar
+    from circuitsim.crossbar.solver import solve_crossbar
 
     m, n = int(params["rows"]), int(params["columns"])
     g_nom = nominal_conductance(m, n, params["g_low"], params["g_high"], params["weights_seed"])
-    if params["inputs"] == "random":
-        v = np.random.default_rng([int(params["weights_seed"]), m, n, 1]).uniform(0, params["v_read"], m)
-    else:
-        v = np.full(m, float(params["v_read"]))
+    v = crossbar_spec(params, g_nom).voltages
     g_dev = variability.device(g_nom, rng)
     currents = []
     for g in variability.cycles(g_dev, rng):
-        sol = solve_crossbar(g, v, params["r_row"], params["r_col"], params["r_source"], params["r_sense"],
-                             method=params["method"], drive=params["drive"], keep_voltages=False)
+        sol = solve_crossbar(crossbar_spec(params, g), method=params["method"], keep_voltages=False)
         currents.append(sol.column_currents)
     i = np.array(currents)
     mean = i.mean(axis=0)
@@ -255,7 +282,7 @@ def netlist_task(params: Mapping[str, Any], *, rng: np.random.Generator, variabi
 
 # --------------------------------------------------------------------------- registration
 
-register_kind("irdrop", irdrop_task, IRDROP_PARAMETERS, check=_check_array, variability=True,
+register_kind("irdrop", irdrop_task, IRDROP_PARAMETERS, check=_check_irdrop, variability=True,
               plot=("rms_rel_error", "nominal_rms_rel_error"),
               doc="IR-drop figures of a square array (fast solver) against the ideal product")
 register_kind("crossbar_solve", crossbar_solve_task, CROSSBAR_PARAMETERS, check=_check_crossbar, variability=True,

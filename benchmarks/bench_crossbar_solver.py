@@ -6,7 +6,7 @@ Run:  .venv/bin/python benchmarks/bench_crossbar_solver.py [--sizes 32,64,128,25
 For each N (cells uniform in [1e-6, 1e-4] S, drivers in [0, 1] V, r_row = r_col
 = --r-wire ohm, r_source = r_sense = 1 mohm, seed N):
 
-* gen: time of ``crossbar_netlist`` (the deck text);
+* gen: time of ``crossbar_deck`` (the deck text and its probes);
 * direct / pcg: wall time of ``solve_crossbar(..., method=...)`` (assembly +
   factorisation + solve; best of --repeats), each in its own subprocess so that
   the peak resident memory (``VmHWM``) is that method's alone; "MB" is the
@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve()
 
 
 def make_spec(n: int, r_wire: float):
-    from circuitsim.netlists.crossbar import CrossbarSpec
+    from circuitsim.crossbar import CrossbarSpec
     rng = np.random.default_rng(n)
     return CrossbarSpec(rng.uniform(1e-6, 1e-4, (n, n)), rng.uniform(0, 1, n), r_row=r_wire, r_col=r_wire,
                         r_source=1e-3, r_sense=1e-3)
@@ -116,7 +116,7 @@ def loop_built_matrix(spec):
 def child(args) -> None:
     spec = make_spec(args.n, args.r_wire)
     from scipy.sparse.linalg import spsolve                              # noqa: F401  (imports before "before")
-    from circuitsim.analysis.crossbar_solver import solve_crossbar
+    from circuitsim.crossbar.solver import solve_crossbar
     before = _current_rss_mb()
     out: Dict[str, object] = {}
     if args.child == "baseline":
@@ -182,7 +182,7 @@ def main() -> None:
         child(args)
         return
 
-    from circuitsim.netlists.crossbar import column_currents, crossbar_netlist
+    from circuitsim.crossbar import crossbar_deck
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     engine = None
     if args.ngspice_max and min(sizes) <= args.ngspice_max:
@@ -198,7 +198,7 @@ def main() -> None:
         for n in sizes:
             spec = make_spec(n, args.r_wire)
             t0 = time.perf_counter()
-            deck = crossbar_netlist(spec)
+            deck = crossbar_deck(spec)
             row: dict = {"n": n, "gen_s": time.perf_counter() - t0}
             for kind in ("direct", "pcg"):
                 if kind == "direct" and n > args.direct_max:
@@ -210,7 +210,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 result = engine.run(deck)
                 row["ngspice_s"] = time.perf_counter() - t0
-                row["ngspice"] = column_currents(result, n)
+                row["ngspice"] = deck.probes.column_currents(result)
             del deck
             rows.append(row)
             print(f"  N={n} done", file=sys.stderr, flush=True)

@@ -131,6 +131,7 @@ class Netlist:
         self.lines: List[str] = []
         self._names: Dict[str, int] = {}
         self._definitions: Dict[str, str] = {}
+        self._osdi: Dict[str, Path] = {}
 
     # -- generic ----------------------------------------------------------------
     def add(self, line: str) -> "Netlist":
@@ -216,11 +217,22 @@ class Netlist:
         return self._element(name, "X", nodes, rest)
 
     def device(self, name: str, device: Any, nodes: Sequence[Any], **params: Number) -> "Netlist":
-        """Instance of a catalogue device (:mod:`circuitsim.models`), its subckt definition added once.
+        """Instance of a device, its definition added once.
+
+        * A :class:`~circuitsim.models.language.Device` (the catalogue's or your own): ``X`` element of its
+          subcircuit, whose text is added once per device.
+        * A :class:`~circuitsim.models.verilog_a.VerilogADevice` (your own Verilog-A): ``N`` element with
+          its own card ``.model <name>_card <module> (params)`` (only the parameters given here; the model
+          computes the others' defaults itself).  The model is compiled with ``openvaf-r`` (cached by
+          content) and :meth:`render` loads it with ``pre_osdi`` (see :attr:`osdi_files`).
 
         The parameters are checked by ``device.validate`` first: a bad value
         raises ``ValueError`` naming the parameter before any line is written.
         """
+        from circuitsim.models.verilog_a import VerilogADevice
+
+        if isinstance(device, VerilogADevice):
+            return self._osdi_device(name, device, nodes, params)
         from circuitsim.models.printers import subckt_text
 
         device.validate(**params)
@@ -228,6 +240,23 @@ class Netlist:
             raise ValueError(f"{name}: {device.name} has ports {device.ports}, got {len(nodes)} nodes")
         self._definitions.setdefault(device.name, subckt_text(device).rstrip("\n"))
         return self.subcircuit(name, device.name, nodes, **params)
+
+    def _osdi_device(self, name: str, device: Any, nodes: Sequence[Any], params: Mapping[str, Number]
+                     ) -> "Netlist":
+        if isinstance(name, str) and name[:1].upper() != "N":
+            raise ValueError(f"element name {name!r}: a Verilog-A device ({device.name}) is an OSDI instance, "
+                             "whose name must start with 'N' (e.g. 'N1')")
+        _check_name(name, "N")
+        if name.lower() in self._names:
+            raise ValueError(f"element {name!r} is already in the netlist")
+        if len(nodes) != len(device.ports):
+            raise ValueError(f"{name}: {device.name} has ports {device.ports}, got {len(nodes)} nodes")
+        card = device.model_card(f"{name}_card", params)      # validates the parameters
+        osdi = device.osdi_file()
+        self._element(name, "N", nodes, f"{name}_card")
+        self.add(card)
+        self._osdi.setdefault(str(osdi), Path(osdi))
+        return self
 
     def element(self, name: str, nodes: Sequence[Any], model: str, **params: Number) -> "Netlist":
         """Any other element with a model (``D1 a k dmod``, ``M1 d g s b nmos w=1e-6``)."""
@@ -265,17 +294,53 @@ class Netlist:
         return self.add(".save " + " ".join(vectors))
 
     # -- output --------------------------------------------------------------
-    def render(self) -> str:
-        """The deck text, ending with ``.end``."""
-        return "\n".join([self.title, *self.lines, *self._definitions.values(), ".end"]) + "\n"
+    @property
+    def osdi_files(self) -> List[Path]:
+        """The compiled Verilog-A libraries the deck's ``N`` devices need, in the order they were added."""
+        return list(self._osdi.values())
+
+    def pre_commands(self) -> List[str]:
+        """ngspice commands that load :attr:`osdi_files` before the deck (for a lock-step session, which
+        takes the deck without a ``.control`` block: ``render(load_osdi=False)``)."""
+        return [f"osdi {path}" for path in self._osdi.values()]
+
+    def _osdi_lines(self) -> List[str]:
+        for path in self._osdi.values():
+            if any(c.isspace() for c in str(path)):
+                raise ValueError(f"ngspice cannot load an OSDI library whose path has spaces: {path}; "
+                                 "compile it into another folder (VerilogADevice.osdi_file(folder))")
+        return [f"pre_osdi {path}" for path in self._osdi.values()]
+
+    def render(self, load_osdi: bool = True) -> str:
+        """The deck text, ending with ``.end``.
+
+        Parameters
+        ----------
+        load_osdi
+            When the netlist holds Verilog-A devices, load their libraries in the deck: ``pre_osdi`` lines go
+            into the netlist's own ``.control`` block if it has one, else into a block ``.control`` /
+            ``pre_osdi ...`` / ``run`` / ``.endc`` (``run`` runs the deck's analysis line, e.g. the one
+            ``engine.run(netlist, Tran(...))`` adds; both engines and ``ngspice -b`` read it).  ``False``
+            leaves them out: load them with :meth:`pre_commands`.
+        """
+        lines = list(self.lines)
+        tail: List[str] = []
+        if self._osdi and load_osdi:
+            control = next((k for k, line in enumerate(lines) if line.strip().lower().startswith(".control")),
+                           None)
+            if control is None:
+                tail = [".control", *self._osdi_lines(), "run", ".endc"]
+            else:
+                lines[control + 1:control + 1] = self._osdi_lines()
+        return "\n".join([self.title, *lines, *self._definitions.values(), *tail, ".end"]) + "\n"
 
     def __str__(self) -> str:
         return self.render()
 
-    def write(self, path: Union[str, Path]) -> Path:
-        """Write the deck to ``path`` and return it."""
+    def write(self, path: Union[str, Path], load_osdi: bool = True) -> Path:
+        """Write the deck (:meth:`render`) to ``path`` and return it."""
         path = Path(path)
-        path.write_text(self.render())
+        path.write_text(self.render(load_osdi))
         return path
 
     # -- PySpice -------------------------------------------------------------

@@ -52,14 +52,23 @@ def _parser() -> argparse.ArgumentParser:
                      help="ngspice engine for restart mode (default: shared)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    models = sub.add_parser("models", help="the compact-model catalogue")
+    models = sub.add_parser("models", help="the compact-model catalogue, or the devices of your own file")
     models_sub = models.add_subparsers(dest="action", required=True)
-    models_sub.add_parser("list", help="print the device names")
+    from_help = ("your own file instead of the catalogue: a Python file declaring Devices (it is executed), "
+                 "a Verilog-A file (.va) or a module name")
+    models_list = models_sub.add_parser("list", help="print the device names")
+    models_list.add_argument("--from", dest="source", metavar="FILE", default=None, help=from_help)
     show = models_sub.add_parser("show", help="describe one device")
-    show.add_argument("name")
+    show.add_argument("name", help="catalogue name, a name in --from FILE, or a reference such as "
+                      "my_devices.py:MYMEM or model.va")
+    show.add_argument("--from", dest="source", metavar="FILE", default=None, help=from_help)
     show.add_argument("--json", action="store_true", help="machine-readable output")
-    models_export = models_sub.add_parser("export", help="write one .lib and one .va per device into a folder")
+    models_export = models_sub.add_parser("export", help="write one .lib and one .va per device into a folder "
+                                          "(a Verilog-A device: its own file)")
     models_export.add_argument("folder", nargs="?", default="models")
+    models_export.add_argument("--from", dest="source", metavar="FILE", default=None, help=from_help)
+    models_export.add_argument("--overwrite", action="store_true",
+                               help="replace files in the folder that hold other content (refused otherwise)")
     sheets = models_sub.add_parser("datasheets", help="write a Markdown datasheet with an I-V plot per device")
     sheets.add_argument("folder", nargs="?", default="docs/models")
 
@@ -437,31 +446,52 @@ def _models(args: argparse.Namespace) -> int:
 
     from circuitsim.models.catalogue import device_names
     from circuitsim.models.library import describe, export_library
+    from circuitsim.models.sources import DeviceSourceError, list_devices
 
-    if args.action == "list":
-        print("\n".join(device_names()))
-    elif args.action == "export":
-        for path in export_library(args.folder):
-            print(path)
-    elif args.action == "datasheets":
-        from circuitsim.analysis.datasheets import write_datasheets
+    source = getattr(args, "source", None)
+    try:
+        devices = list_devices(source) if source is not None else None
+        if args.action == "list":
+            if devices is None:
+                print("\n".join(device_names()))
+            elif not devices:
+                return _fail(f"{source} defines no Device or VerilogADevice at module level")
+            else:
+                for key, device in devices.items():
+                    print(key if key == device.name else f"{key} ({device.name})")
+        elif args.action == "export":
+            if devices is not None and not devices:
+                return _fail(f"{source} defines no Device or VerilogADevice at module level: nothing to export")
+            for path in export_library(args.folder, None if devices is None else devices.values(),
+                                       overwrite=args.overwrite):
+                print(path)
+        elif args.action == "datasheets":
+            from circuitsim.analysis.datasheets import write_datasheets
 
-        for path in write_datasheets(args.folder):
-            print(path)
-    else:
-        try:
-            info = describe(args.name)
-        except KeyError as exc:
-            return _fail(exc.args[0])
-        if args.json:
-            print(json.dumps(info, indent=2))
+            for path in write_datasheets(args.folder):
+                print(path)
         else:
-            print(f"{info['name']}: {info['title']}\nports: {' '.join(info['ports'])}\nreference: {info['reference']}")
-            for p in info["params"]:
-                print(f"  {p['name']:>12} = {p['default']:<12g} {p['unit']:<10} {p['doc']}  [{p['source']}]")
-            for s in info["states"]:
-                print(f"  state {s['name']} in [{s['lower']}, {s['upper']}] {s['unit']}, initial value: "
-                      f"{s['initial_param']}; {s['doc']}")
+            if devices is not None:
+                chosen = devices.get(args.name) or next((d for d in devices.values() if d.name == args.name), None)
+                if chosen is None:
+                    return _fail(f"{source} defines no device {args.name!r}; it defines: "
+                                 f"{', '.join(devices) or 'none'}")
+                info = describe(chosen)
+            else:
+                info = describe(args.name)
+            if args.json:
+                print(json.dumps(info, indent=2))
+            else:
+                print(f"{info['name']}: {info['title']}\nports: {' '.join(info['ports'])}\n"
+                      f"reference: {info['reference']}")
+                for p in info["params"]:
+                    default = f"{p['default']:<12g}" if p["default"] is not None else f"{p['default_text']!r:<12}"
+                    print(f"  {p['name']:>12} = {default} {p['unit']:<10} {p['doc']}  [{p['source']}]")
+                for s in info["states"]:
+                    print(f"  state {s['name']} in [{s['lower']}, {s['upper']}] {s['unit']}, initial value: "
+                          f"{s['initial_param']}; {s['doc']}")
+    except (DeviceSourceError, FileExistsError) as exc:
+        return _fail(str(exc))
     return 0
 
 

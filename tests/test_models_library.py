@@ -19,9 +19,10 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 def test_models_folder_matches_generator():
     expected = library_files()
     present = {p.name for p in MODELS.glob("*.lib")} | {p.name for p in MODELS.glob("*.va")}
-    assert present == set(expected), "run `circuitsim models export models/` and commit the result"
+    assert present == set(expected), "run `circuitsim models export models/ --overwrite` and commit the result"
     for name, text in expected.items():
-        assert (MODELS / name).read_text() == text, f"models/{name} is stale: run `circuitsim models export models/`"
+        assert (MODELS / name).read_text() == text, \
+            f"models/{name} is stale: run `circuitsim models export models/ --overwrite`"
 
 
 @pytest.mark.ngspice

@@ -29,15 +29,11 @@ def run_demo(out_dir: Union[str, Path], mode: str = "restart", engine: str = "sh
     run's checkpoint in ``out_dir`` is replaced (the demo always starts over).
     """
     from circuitsim.cosim.perceptron import DEMO_CONFIG
-    from circuitsim.cosim.runner import CHECKPOINT, run_experiment
+    from circuitsim.cosim.runner import run_experiment
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stale = out / CHECKPOINT
-    if stale.exists():
-        stale.unlink()
     report = run_experiment(DEMO_CONFIG, out, mode=mode, engine=engine if mode == "restart" else None,
-                            progress=progress)
+                            progress=progress, overwrite=True)
     check = run_neuron_synapse_check(out / "neuron_synapse", engine=engine)
     return {"perceptron": report, "neuron_synapse": check}
 

@@ -36,7 +36,7 @@ from circuitsim.cosim.perceptron import DEMO_CONFIG, PerceptronExperiment, lette
 from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule, PairSTDP
 from circuitsim.cosim.runner import build_experiment, run_experiment
 from circuitsim.cosim.config import load_config
-from circuitsim.cosim.stdp import correlated_spike_trains, threshold_crossings
+from circuitsim.cosim.stdp import correlated_spike_trains
 from circuitsim.cosim.writes import WriteScheme, ideal_update, write_phases
 from circuitsim.models.catalogue import get_device
 from circuitsim.netlists.crossbar import BiasScheme
@@ -135,12 +135,6 @@ def test_correlated_trains_keep_the_rate_and_share_spikes():
     a, b, c = (set(np.round(t / 1e-3).astype(int)) for t in (trains[0], trains[1], trains[20]))
     # two correlated inputs share ~0.6^2 of the mother's spikes; an uncorrelated pair only chance coincidences
     assert len(a & b) > 10 * len(a & c)
-
-
-def test_threshold_crossings_interpolate():
-    t = np.array([0.0, 1.0, 2.0, 3.0])
-    v = np.array([0.0, 2.0, 0.0, 4.0])
-    assert threshold_crossings(t, v, 1.0) == pytest.approx([0.5, 2.25])
 
 
 def test_perceptron_patterns_are_letters_and_single_flips():

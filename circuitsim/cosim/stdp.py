@@ -30,6 +30,7 @@ from typing import Any, Dict, List, Mapping
 
 import numpy as np
 
+from circuitsim.analysis.oscillators import crossing_times
 from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.experiment import Experiment, ExperimentState
@@ -39,7 +40,7 @@ from circuitsim.cosim.writes import ideal_update, write_phases
 from circuitsim.netlists.programming import LineProgram, Phase
 from circuitsim.numbers import spice_number
 
-__all__ = ["StdpCorrelationExperiment", "correlated_spike_trains", "threshold_crossings"]
+__all__ = ["StdpCorrelationExperiment", "correlated_spike_trains"]
 
 
 def correlated_spike_trains(rng: np.random.Generator, n: int, n_correlated: int, rate: float, correlation: float,
@@ -64,14 +65,6 @@ def correlated_spike_trains(rng: np.random.Generator, n: int, n_correlated: int,
             spikes = rng.random(slots) < p
         trains.append((np.flatnonzero(spikes) + 1) * grid)
     return trains
-
-
-def threshold_crossings(t: np.ndarray, v: np.ndarray, level: float) -> np.ndarray:
-    """Times (s) where ``v`` crosses ``level`` upwards, linearly interpolated."""
-    above = v >= level
-    k = np.flatnonzero(~above[:-1] & above[1:])
-    frac = (level - v[k]) / (v[k + 1] - v[k])
-    return t[k] + frac * (t[k + 1] - t[k])
 
 
 class StdpCorrelationExperiment(Experiment):
@@ -239,7 +232,7 @@ class StdpCorrelationExperiment(Experiment):
                   [0.0, 0.0, 1.0, 1.0])
         result = coupling.run(program, state.states, {"en": enable})
         state.states = result.states
-        post = threshold_crossings(result.time, result.vectors["v(mem)"], 0.98 * self.v_th) - window_start
+        post = crossing_times(result.time, result.vectors["v(mem)"], 0.98 * self.v_th, direction=+1) - window_start
         post = post[post >= 0]
         dw = self.stdp.update(trains, post)
         counts = self.rule.accumulate(np.clip(dw, -self.rule.max_pulses, self.rule.max_pulses)[:, None])

@@ -109,9 +109,8 @@ def ideal_update(device: Device, params: Dict[str, float], states: Dict[str, np.
             raise RuntimeError(f"ideal pulse update of {device.name} failed: {sol.message}")
         y[:, active] = sol.y[:, -1].reshape(len(order), len(active))
     out = {init[name]: y[k].reshape(counts.shape) for k, name in enumerate(order)}
-    for s in device.states:      # the same bounds as the circuit's state clamp
-        lo, hi = (float(values[b]) if isinstance(b, str) else float(b) for b in (s.lower, s.upper))
-        out[s.initial_param] = np.clip(out[s.initial_param], lo, hi)
+    for name, (lo, hi) in device.state_bounds(values).items():      # the same bounds as the circuit's clamp
+        out[name] = np.clip(out[name], lo, hi)
     return out
 
 

@@ -448,3 +448,33 @@ def test_cli_lists_shows_and_exports_a_users_devices(user_folder, capsys):
     assert (out / "mymem.lib").read_text().startswith("* mymem")
     assert main(["models", "export", str(out), "--from", str(user_folder / "lidmem.va")]) == 0
     assert (out / "lidmem.va").read_text() == MEMRISTOR_VA
+
+
+@pytest.mark.ngspice
+@needs_openvaf
+def test_an_edited_model_is_not_shadowed_in_the_shared_engine(tmp_path, shared_engine):
+    # libngspice keeps the first library that defined a module name: the edited file must reach ngspice anyway.
+    from circuitsim.spice import Tran
+
+    currents = []
+    for roff in ("16k", "4k"):
+        mem = VerilogADevice.from_text(MEMRISTOR_VA.replace("16k", roff), label=f"lidmem with roff = {roff}")
+        net = Netlist("edited model")
+        net.vsource("V1", "a", "0", dc=1.0)
+        net.device("N1", mem, ["a", "0"], x0=0.0)
+        result = shared_engine.run(net, Tran(1e-6, 1e-5, uic=True))
+        currents.append(-result.i("v1")[0])
+    assert currents[0] == pytest.approx(1 / 16e3, rel=1e-6) and currents[1] == pytest.approx(1 / 4e3, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["vteam", "jart_vcm", "stanford_pku", "lid_biolek", "mtj_stt"])
+def test_parser_reads_the_catalogues_emitted_files(name):
+    # Another family of files: what circuitsim itself emits (ports t_*, one internal node per state).
+    from circuitsim.models.catalogue import DEVICES
+    from circuitsim.models.printers import state_node, va_port, verilog_a_text
+
+    device = DEVICES[name]
+    parsed = VerilogADevice.from_text(verilog_a_text(device))
+    assert parsed.ports == tuple(va_port(p) for p in device.ports)
+    assert parsed.nodes == tuple(state_node(s.name) for s in device.states)
+    assert parsed.params == pytest.approx(device.defaults, rel=1e-15)

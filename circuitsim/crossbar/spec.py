@@ -495,10 +495,14 @@ class CrossbarSpec:
         cell = as_cell(self.cell)
         object.__setattr__(self, "cell", cell)
         conductance = self.conductance
+        checked = False
         if conductance is None:
             conductance = cell.own_conductance()
             if conductance is None:
                 raise ValueError(f"conductance is required: the cell {cell!r} does not define its own")
+            if np.ndim(conductance) == 2:
+                cell.check(*np.shape(conductance))        # the cell's own arrays first: it names what is wrong
+                checked = True
         g = _conductance(conductance)
         m, n = g.shape
         v = _voltages(self.voltages, m, n)
@@ -526,7 +530,8 @@ class CrossbarSpec:
             if self.tia is not None:
                 raise ValueError("sources (time-dependent lines) and tia cannot be combined")
             self.sources.check(m, n)
-        cell.check(m, n)
+        if not checked:
+            cell.check(m, n)
         for name, value in (("conductance", g), ("voltages", v), ("r_row", r_row), ("r_col", r_col),
                             ("r_source", r_source), ("r_sense", r_sense)):
             object.__setattr__(self, name, value)

@@ -5,7 +5,8 @@ without editing the package.  **A Python file named this way is code and is
 executed** (as ``import`` would), so name only files you trust.
 
 A file is imported under a private module name derived from its resolved
-path (``circuitsim_user_<hash>``), once per process, and is not left on
+path and content (``circuitsim_user_<hash>``), once per content and process
+(an edited file runs again), and is not left on
 ``sys.path``; its own folder is put on ``sys.path`` only while it is
 executed, so that it can import its neighbours.
 """
@@ -47,7 +48,9 @@ def is_reference(text: str) -> bool:
 
 
 def _module_name(path: Path) -> str:
-    return "circuitsim_user_" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    """A private module name from the file's path and content: an edited file is executed afresh."""
+    digest = hashlib.sha256(str(path).encode() + b"\0" + path.read_bytes())
+    return "circuitsim_user_" + digest.hexdigest()[:16]
 
 
 def load_module(where: Union[str, Path], base_dir: Optional[Union[str, Path]] = None) -> ModuleType:

@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from circuitsim.models.language import Device
-from circuitsim.models.printers import numpy_functions, state_node, subckt_text, verilog_a_text
+from circuitsim.models.printers import numpy_functions, osdi_module_name, state_node, subckt_text, verilog_a_text
 from circuitsim.netlists.netlist import Netlist, Pulse, Sin
 from circuitsim.numbers import spice_number
 
@@ -211,12 +211,13 @@ def compile_verilog_a(device: Device, folder: Optional[Union[str, Path]] = None)
     """Compile a language device's emitted Verilog-A; returns the ``.osdi`` path.
 
     A convenience over :func:`circuitsim.spice.toolchain.compile_verilog_a` (which also compiles a user's
-    own ``.va`` file): the text is :func:`~circuitsim.models.printers.verilog_a_text` of ``device``, the
-    cache folder by default the user's private :func:`~circuitsim.spice.toolchain.osdi_cache_folder`.
+    own ``.va`` file): the text is :func:`~circuitsim.models.printers.verilog_a_text` of ``device`` with
+    the module named :func:`~circuitsim.models.printers.osdi_module_name`, the cache folder by default
+    the user's private :func:`~circuitsim.spice.toolchain.osdi_cache_folder`.
     """
     from circuitsim.spice.toolchain import compile_verilog_a as compile_text
 
-    return compile_text(verilog_a_text(device), folder, name=device.name)
+    return compile_text(verilog_a_text(device, module=osdi_module_name(device)), folder, name=device.name)
 
 
 def simulate_osdi(device: Device, stimulus: Stimulus, values: Optional[Dict[str, float]] = None,
@@ -234,7 +235,7 @@ def simulate_osdi(device: Device, stimulus: Stimulus, values: Optional[Dict[str,
     osdi = compile_verilog_a(device, osdi_folder)
     params = " ".join(f"{k}={spice_number(v)}" for k, v in values.items())
     net = _testbench(device, stimulus, "Ndut drive 0 dut_model", values)
-    net.add(f".model dut_model {device.name} {params}")
+    net.add(f".model dut_model {osdi_module_name(device)} {params}")
     net.add(".control")
     net.add(f"pre_osdi {osdi}")
     step = spice_number(stimulus.max_step)

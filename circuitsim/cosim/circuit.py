@@ -22,8 +22,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from circuitsim.models.language import Device
-from circuitsim.models.printers import state_node
+from circuitsim.models.printers import osdi_module_name, state_node
 from circuitsim.netlists.crossbar import CatalogueCell, CrossbarSpec, LineSources, crossbar_netlist
 from circuitsim.numbers import spice_number
 
@@ -98,7 +97,7 @@ class CrossbarCircuit:
         from circuitsim.models.sources import resolve_device
 
         self.model = resolve_device(self.device)
-        self.has_reference = isinstance(self.model, Device)
+        self.has_reference = bool(getattr(self.model, "has_reference", False))
         if self.backend == "auto":
             from circuitsim.spice.toolchain import find_openvaf
 
@@ -148,7 +147,7 @@ class CrossbarCircuit:
     @property
     def osdi_model(self) -> str:
         """The module name ``.model`` cards of the OSDI cells name."""
-        return self.model.name if self.has_reference else self.model.osdi_module
+        return osdi_module_name(self.model) if self.has_reference else self.model.osdi_module
 
     def _state_node(self, state: Any) -> str:
         """The internal node holding ``state`` in the device's OSDI instance or subckt."""
@@ -182,7 +181,8 @@ class CrossbarCircuit:
                 from circuitsim.spice.toolchain import compile_verilog_a
 
                 try:
-                    self._osdi = str(compile_verilog_a(verilog_a_text(self.model), name=self.model.name))
+                    self._osdi = str(compile_verilog_a(verilog_a_text(self.model, module=self.osdi_model),
+                                                       name=self.model.name))
                 except FileNotFoundError as exc:
                     raise FileNotFoundError(f"{exc}; or use backend='subckt'") from None
             else:

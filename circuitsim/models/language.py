@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, ClassVar, Dict, Mapping, Optional, Tuple, TypeVar, Union
 
 import sympy as sp
 
@@ -246,6 +246,11 @@ class Device:
     changed in place after a first use (e.g. an entry of ``rates`` replaced)
     is derived afresh, never served from the old entry.
     """
+
+    #: a model-language device has a Python reference (the fast solver and the abstract updates use it)
+    has_reference: ClassVar[bool] = True
+    #: how ngspice can run it: its compiled Verilog-A through OSDI, or its B-source subckt
+    backends: ClassVar[Tuple[str, ...]] = ("osdi", "subckt")
 
     name: str
     title: str

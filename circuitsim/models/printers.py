@@ -266,8 +266,23 @@ def subckt_text(device: Device) -> str:
     return "\n".join(head + body) + "\n"
 
 
-def verilog_a_text(device: Device) -> str:
-    """The Verilog-A module (``models/NAME.va``) of a device, in the form OpenVAF compiles."""
+def osdi_module_name(device: Device) -> str:
+    """The module name a device's compiled Verilog-A is loaded under: ``<name>_<hash of its text>``.
+
+    libngspice keeps the first library that defined a module name for the rest of the process, so a
+    declaration changed in a running session (or two devices of one name) would silently run the old
+    model under the plain name; the content hash makes every distinct model a distinct module.
+    """
+    import hashlib
+
+    return f"{device.name}_{hashlib.sha256(verilog_a_text(device).encode()).hexdigest()[:10]}"
+
+
+def verilog_a_text(device: Device, module: Optional[str] = None) -> str:
+    """The Verilog-A module (``models/NAME.va``) of a device, in the form OpenVAF compiles.
+
+    ``module`` renames the module (default: the device's name); see :func:`osdi_module_name`.
+    """
     printer = VerilogAPrinter(device)
     current, rates = device.target_expressions()
     ports = ", ".join(va_port(name) for name in device.ports)
@@ -281,7 +296,7 @@ def verilog_a_text(device: Device) -> str:
            " the ngspice subckt carries them."] if device.noises else []),
         '`include "disciplines.vams"',
         "",
-        f"module {device.name}({ports});",
+        f"module {module or device.name}({ports});",
         f"    inout {ports};",
         f"    electrical {ports};",
     ]

@@ -59,6 +59,7 @@ __all__ = [
     "row_lines",
     "row_node",
     "row_wire",
+    "save_lines",
     "sense_node",
     "sense_resistor",
     "sense_source",

@@ -193,14 +193,14 @@ class AnalysisResult:
     def to_xarray(self) -> Any:
         """Return an ``xarray.Dataset`` with the abscissa as coordinate.
 
-        Needs the optional dependency ``xarray`` (``pip install circuitsim[xarray]``).
+        Needs the optional dependency ``xarray`` (``pip install 'circuitsim-ngspice[xarray]'``).
         """
         import numpy as np
 
         try:
             import xarray as xr
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("to_xarray() needs xarray: pip install 'circuitsim[xarray]'") from exc
+            raise ImportError("to_xarray() needs xarray: pip install 'circuitsim-ngspice[xarray]'") from exc
         axis = self.abscissa
         if axis is None:
             data_vars = {n: ((), vec.data[0] if vec.data.size else np.nan, {"units": vec.unit})

@@ -90,7 +90,7 @@ def run_sweep(spec: Union[SweepSpec, str, Path], out: Union[str, Path], *, sched
     executor = make_executor(scheduler, workers, retries) if isinstance(scheduler, (str, type(None))) else scheduler
     bar = None
     if progress:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm
 
         bar = tqdm(total=spec.size, initial=len(done), unit="pt", desc=f"sweep {spec.kind}", dynamic_ncols=True)
     try:

@@ -19,6 +19,7 @@ EXIT_USAGE_OR_SIM_ERROR = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="circuitsim", description="ngspice co-simulation for neuromorphic hardware")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {sys.modules['circuitsim'].__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("doctor", help="check ngspice (version, KLU, OSDI, shared library, openvaf-r)")

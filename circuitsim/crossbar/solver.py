@@ -180,6 +180,63 @@ class CrossbarSolution:
             return None
         return _cell_currents(self.cell, self.conductance, self.row_node_voltages, self.column_node_voltages)[0]
 
+    def __repr__(self) -> str:
+        """One line (what a notebook shows): size, vectors, method, what was kept, time; never the arrays."""
+        m, n = self.row_currents.shape[-1], self.column_currents.shape[-1]
+        k = self.column_currents.shape[0] if self.column_currents.ndim == 2 else 1
+        iters = f" ({self.iterations} iterations)" if self.method == "pcg" or self.iterations else ""
+        cell = type(self.cell).__name__ if self.cell is not None else "LinearCell"
+        total = self.info.get("total_s")
+        parts = [f"{m} x {n}", f"{k} input vector{'s' if k != 1 else ''}", f"cell {cell}",
+                 f"method {self.method}{iters}",
+                 "node voltages kept" if self.row_node_voltages is not None else "currents only"]
+        if self.tia_output is not None:
+            parts.append("TIA")
+        if self.column_currents.size:
+            parts.append(f"column currents {float(np.min(self.column_currents)):.4g} .. "
+                         f"{float(np.max(self.column_currents)):.4g} A")
+        if total is not None:
+            parts.append(f"{total:.3g} s")
+        return f"<CrossbarSolution {', '.join(parts)}>"
+
+    def to_xarray(self) -> Any:
+        """The solution as an ``xarray.Dataset`` (as :meth:`circuitsim.spice.Result.to_xarray` does for runs).
+
+        Dimensions ``row`` and ``column`` (and ``vector`` first for a batch of input vectors); variables
+        ``column_currents``, ``row_currents``, and when kept ``row_node_voltages``,
+        ``column_node_voltages``, ``cell_voltages``, ``cell_currents``; ``conductance`` and
+        ``tia_output`` when present.  Units in each variable's ``units`` attribute; ``method``,
+        ``iterations`` and the timings of ``info`` as dataset attributes.
+
+        Needs the optional dependency ``xarray`` (``pip install 'circuitsim-ngspice[xarray]'``).
+        """
+        try:
+            import xarray as xr
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_xarray() needs xarray: pip install 'circuitsim-ngspice[xarray]'") from exc
+        batch = ("vector",) if self.column_currents.ndim == 2 else ()
+        grid = (*batch, "row", "column")
+        data: Dict[str, Any] = {
+            "column_currents": ((*batch, "column"), self.column_currents, {"units": "A"}),
+            "row_currents": ((*batch, "row"), self.row_currents, {"units": "A"}),
+        }
+        if self.row_node_voltages is not None and self.column_node_voltages is not None:
+            data["row_node_voltages"] = (grid, self.row_node_voltages, {"units": "V"})
+            data["column_node_voltages"] = (grid, self.column_node_voltages, {"units": "V"})
+            data["cell_voltages"] = (grid, self.cell_voltages, {"units": "V"})
+            currents = self.cell_currents
+            if currents is not None:
+                data["cell_currents"] = (grid, currents, {"units": "A"})
+        if self.conductance is not None:
+            data["conductance"] = (("row", "column"), self.conductance, {"units": "S"})
+        if self.tia_output is not None:
+            data["tia_output"] = ((*batch, "column"), self.tia_output, {"units": "V"})
+        attrs = {"method": self.method, "iterations": int(self.iterations),
+                 "cell": type(self.cell).__name__ if self.cell is not None else "LinearCell"}
+        attrs.update({key: float(value) for key, value in self.info.items()
+                      if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)})
+        return xr.Dataset(data, attrs=attrs)
+
 
 @dataclass(frozen=True)
 class NodalLayout:

@@ -101,6 +101,10 @@ class Vector:
     data: np.ndarray
     unit: str = ""
 
+    def __repr__(self) -> str:
+        unit = f" [{self.unit}]" if self.unit else ""
+        return f"<Vector {self.name}{unit}, {_shape_text(self.data)}>"
+
 
 @dataclass
 class AnalysisResult:
@@ -119,6 +123,21 @@ class AnalysisResult:
     analysis: str
     plot_name: str
     vectors: Dict[str, Vector] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<AnalysisResult {self.summary()}>"
+
+    def summary(self) -> str:
+        """One line: plot name, analysis, vector count, points and the first vector names (never the data)."""
+        names = ", ".join(self.names[:_NAMES_SHOWN]) + (", ..." if len(self.names) > _NAMES_SHOWN else "")
+        return f"{self.plot_name} ({self.analysis}): {_count(len(self.vectors), 'vector')} x {_count(self.points, 'point')}" \
+               + (f": {names}" if names else "")
+
+    @property
+    def points(self) -> int:
+        """Number of points per vector (1 for ``op``; 0 without vectors)."""
+        first = next(iter(self.vectors.values()), None)
+        return 0 if first is None else int(getattr(first.data, "size", len(first.data)))
 
     # -- access -------------------------------------------------------------
     @property
@@ -266,6 +285,34 @@ class Result:
     engine: str = ""
     elapsed: float = 0.0
 
+    # Short representations (a notebook shows them): never the arrays or the log ------------------
+    def __repr__(self) -> str:
+        parts = "; ".join(a.summary() for a in self.analyses) or "no analyses"
+        return (f"<Result engine={self.engine or '?'}, {_count(len(self.analyses), 'analysis', 'analyses')} "
+                f"[{parts}], {_count(sum(len(a) for a in self.analyses), 'vector')}, "
+                f"elapsed {self.elapsed:.3g} s>")
+
+    def _repr_html_(self) -> str:
+        """A small table for Jupyter: one row per analysis (plot, kind, vectors, points, abscissa range)."""
+        from html import escape
+
+        rows = []
+        for a in self.analyses:
+            axis = a.abscissa
+            span = ""
+            if axis is not None and getattr(axis.data, "size", 0):
+                import numpy as np
+
+                x = np.real(axis.data)
+                span = f"{escape(axis.name)}: {x.min():.4g} .. {x.max():.4g} {escape(axis.unit)}"
+            names = ", ".join(a.names[:_NAMES_SHOWN]) + (", ..." if len(a.names) > _NAMES_SHOWN else "")
+            rows.append(f"<tr><td>{escape(a.plot_name)}</td><td>{escape(a.analysis)}</td><td>{len(a)}</td>"
+                        f"<td>{a.points}</td><td>{span}</td><td>{escape(names)}</td></tr>")
+        return ("<table><caption>circuitsim Result: engine {}, {:.3g} s, {} log lines</caption>"
+                "<tr><th>plot</th><th>analysis</th><th>vectors</th><th>points</th><th>abscissa</th>"
+                "<th>names</th></tr>{}</table>").format(escape(self.engine or "?"), self.elapsed, len(self.log),
+                                                          "".join(rows))
+
     @property
     def last(self) -> AnalysisResult:
         """The last analysis that ran."""
@@ -320,6 +367,22 @@ class Result:
         if self.analyses:
             flat.update(self.last.to_dict())
         return flat
+
+
+#: vector names a representation lists before "..."
+_NAMES_SHOWN = 6
+
+
+def _count(n: int, singular: str, plural: Optional[str] = None) -> str:
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def _shape_text(data: Any) -> str:
+    shape = getattr(data, "shape", None)
+    dtype = getattr(data, "dtype", None)
+    if shape is None:
+        return f"{len(data)} values"
+    return f"{dtype} {tuple(shape)}"
 
 
 def build_analysis(plot_name: str, columns: Sequence[Tuple[str, str, np.ndarray]], analysis: Optional[str] = None

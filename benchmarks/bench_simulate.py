@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from circuitsim.netlists.crossbar import CrossbarSpec, crossbar_netlist
+from circuitsim.crossbar import CrossbarSpec, crossbar_deck
 from circuitsim.spice.toolchain import require_ngspice
 
 
@@ -54,7 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for label, save_only in (("column currents saved", True), ("every node saved", False)):
             deck = Path(tmp) / f"crossbar_{n}.cir"
-            text = crossbar_netlist(spec, save_currents_only=save_only)
+            text = crossbar_deck(spec, save_currents_only=save_only).text
             # The same deck for both: with KLU on, as circuitsim would run it.
             text = text.replace("\n.op\n", "\n.options klu\n.op\n") if info.klu else text
             deck.write_text(text)

@@ -120,14 +120,16 @@ def _crossbar_parsers(sub: "argparse._SubParsersAction") -> None:
         "netlist", help="write the ngspice netlist of a crossbar (runs in plain ngspice -b)",
         description="Write the .op netlist of a crossbar in the default topology (rows driven at column 0, "
                     "columns sensed at row M-1). Cells: " + ", ".join(f"{k} ({v})" for k, v in NETLIST_CELLS.items())
-                    + ", or a catalogue device name (circuitsim models list) with its state per cell from --state. "
+                    + ", or a device (a catalogue name from 'circuitsim models list', or your own as "
+                    "'my_devices.py:NAME') with its state per cell from --state. "
                     "Schemes: read (every row driven at V, every column sensed at 0 V), or floating, v/2, v/3 "
                     "for reading one cell (--select ROW,COL) or one row (--select ROW) at --bias volts.")
     _array_options(netlist, need_v=False, g_required=False)
     netlist.add_argument("--cell", default="linear", metavar="NAME",
-                         help=f"cell: {', '.join(NETLIST_CELLS)} or a catalogue device (default linear)")
+                         help=f"cell: {', '.join(NETLIST_CELLS)}, a catalogue device or your own "
+                              "'my_devices.py:NAME' (default linear)")
     netlist.add_argument("--state", metavar="S.npy",
-                         help="catalogue cells: the state per cell, rows x columns (a device with k states: "
+                         help="device cells: the state per cell, rows x columns (a device with k states: "
                               "k x rows x columns, in the order of 'circuitsim models show NAME'); G is then "
                               "the device's, --g is not used")
     netlist.add_argument("--gate", type=float, default=1.8, metavar="V",
@@ -254,26 +256,32 @@ def _crossbar(args: argparse.Namespace) -> int:
 
 
 def _netlist_cell(args: argparse.Namespace):
-    """The cell of ``--cell``: a :class:`~circuitsim.crossbar.cell.Cell`, or the catalogue device's name (its
-    cell needs the state array)."""
+    """The cell of ``--cell``: a :class:`~circuitsim.crossbar.cell.Cell`, or a device (catalogue name or a
+    user's ``file.py:NAME``; its cell needs the state array)."""
     from circuitsim.crossbar.cells import cell_by_name
-    from circuitsim.models.catalogue import device_names
+    from circuitsim.models.sources import DeviceSourceError, resolve_device
 
     name = args.cell.strip()
     key = name.lower()
     if key in NETLIST_CELLS:
         if args.state is not None:
-            raise ValueError(f"--state is for catalogue cells; --cell {name} takes its conductances from --g")
+            raise ValueError(f"--state is for device cells; --cell {name} takes its conductances from --g")
         return cell_by_name(key, gate_voltages=args.gate) if key == "1t1r" else cell_by_name(key)
-    if name not in device_names():
-        raise ValueError(f"unknown --cell {name!r}: choose one of {', '.join(NETLIST_CELLS)} or a catalogue device "
-                         f"({', '.join(device_names())})")
-    return name
+    try:
+        device = resolve_device(name)
+    except DeviceSourceError as exc:
+        raise ValueError(f"unknown --cell {name!r}: choose one of {', '.join(NETLIST_CELLS)}, a catalogue device "
+                         f"(circuitsim models list) or your own as 'path/to/file.py:NAME' ({exc})") from None
+    if not device.has_reference:
+        raise ValueError(f"--cell {name}: a Verilog-A file has no fixed-state read model for an .op deck; use "
+                         "it in co-simulation (circuitsim run) or declare it in the model language")
+    return device
 
 
 def _crossbar_netlist(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from circuitsim.crossbar.cell import Cell
     from circuitsim.crossbar.cells import CatalogueCell, read_options
     from circuitsim.crossbar.netlist import crossbar_deck
     from circuitsim.crossbar.probes import CrossbarProbes
@@ -297,18 +305,16 @@ def _crossbar_netlist(args: argparse.Namespace) -> int:
             picked = []
         if len(picked) not in (1, 2) or any(p < 0 for p in picked):
             raise ValueError(f"--select {args.select!r} must be ROW,COL or ROW (0-based non-negative integers)")
-    if isinstance(cell, str):                                  # a catalogue device: the state array, no G
+    if not isinstance(cell, Cell):                             # a device: the state array, no G
+        device = cell
         if args.g is not None:
-            raise ValueError(f"--cell {cell} takes its conductance from the device at --state; drop --g")
+            raise ValueError(f"--cell {args.cell} takes its conductance from the device at --state; drop --g")
         if args.state is None:
-            raise ValueError(f"--cell {cell} (a catalogue device) needs --state S.npy: its state per cell")
-        from circuitsim.models.catalogue import get_device
-
-        device = get_device(cell)
+            raise ValueError(f"--cell {args.cell} (a device) needs --state S.npy: its state per cell")
         k = len(device.states)
         shape, load = _load_npy(args.state, "the state array", (2,) if k == 1 else (3,))
         if k > 1 and shape[0] != k:
-            raise ValueError(f"{cell} has {k} states ({', '.join(s.initial_param for s in device.states)}): "
+            raise ValueError(f"{device.name} has {k} states ({', '.join(s.initial_param for s in device.states)}): "
                              f"--state must have shape ({k}, rows, columns), got {tuple(shape)}")
         _refuse_too_large(shape[-2:], 1, False, netlist=True)
         state = load()

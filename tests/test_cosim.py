@@ -39,7 +39,7 @@ from circuitsim.cosim.config import load_config
 from circuitsim.cosim.stdp import correlated_spike_trains
 from circuitsim.cosim.writes import WriteScheme, ideal_update, write_phases
 from circuitsim.models.catalogue import get_device
-from circuitsim.netlists.crossbar import BiasScheme
+from circuitsim.crossbar import BiasScheme
 from circuitsim.netlists.programming import LineProgram, Phase
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -277,6 +277,35 @@ def test_netlist_catalogue_cell_with_state_and_row_selection(tmp_path, batch_eng
     assert rel(spice, solve_crossbar(spec).column_currents) <= 1e-9
 
 
+@pytest.mark.ngspice
+def test_netlist_takes_a_users_own_device_file(tmp_path, batch_engine):
+    """A device declared in the user's own file is a crossbar cell by reference: the deck in ngspice and the
+    fast solver agree to 1e-9 (the same equations, Newton to 1e-12)."""
+    from circuitsim.crossbar import CatalogueCell
+
+    (tmp_path / "mine.py").write_text(
+        "import sympy as sp\n"
+        "from circuitsim.models.language import V, Device, State, param, symbol\n"
+        "x, g0 = symbol('x'), symbol('g0')\n"
+        "MEM = Device(name='mine', title='t', ports=('p', 'n'),\n"
+        "             params=(param('g0', 1e-4, 'S', 'g', 's', positive=True),\n"
+        "                     param('x0', 0.5, '', 'x', 's', minimum=0.0, maximum=1.0)),\n"
+        "             states=(State('x', 0.0, 1.0, 'x0', '', 'state'),), current=g0 * (0.1 + x) * sp.sinh(2 * V) / 2,\n"
+        "             rates={'x': 0 * V}, reference='test')\n")
+    x = np.random.default_rng(3).uniform(0.2, 0.8, (4, 3))
+    np.save(tmp_path / "s.npy", x)
+    np.save(tmp_path / "v.npy", np.full(4, 0.2))
+    proc = _cli("crossbar", "netlist", "--cell", "mine.py:MEM", "--state", "s.npy", "--v", "v.npy", "--r-row", "1",
+                "--r-col", "1", "--out", "x.cir", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    from circuitsim.models.sources import resolve_device
+
+    spec = CrossbarSpec(None, np.full(4, 0.2), 1.0, 1.0,
+                        cell=CatalogueCell(resolve_device("mine.py:MEM", base_dir=tmp_path), x))
+    spice = CrossbarProbes.of(spec).column_currents(batch_engine.run((tmp_path / "x.cir").read_text()))
+    assert rel(spice, solve_crossbar(spec).column_currents) <= 1e-9
+
+
 NETLIST_BAD = {
     "unknown cell": (["--g", "g4x3.npy", "--cell", "diode"], "unknown --cell 'diode'"),
     "scheme without select": (["--g", "g4x3.npy", "--scheme", "v/2"], "--scheme v/2 needs --select ROW,COL"),
@@ -286,7 +315,8 @@ NETLIST_BAD = {
     "v with scheme": (["--g", "g4x3.npy", "--v", "v4.npy", "--scheme", "floating", "--select", "0"], "drop --v"),
     "catalogue without state": (["--cell", "lid_joglekar"], "needs --state S.npy"),
     "catalogue with g": (["--cell", "lid_joglekar", "--g", "g4x3.npy", "--state", "g4x3.npy"], "drop --g"),
-    "state for linear": (["--g", "g4x3.npy", "--state", "g4x3.npy"], "--state is for catalogue cells"),
+    "state for linear": (["--g", "g4x3.npy", "--state", "g4x3.npy"], "--state is for device cells"),
+    "missing user file": (["--cell", "nosuch.py:MEM", "--state", "g4x3.npy"], "unknown --cell 'nosuch.py:MEM'"),
     "two-state device": (["--cell", "vo2", "--state", "g4x3.npy"], "must be a non-empty 3-D array"),
     "no g": (["--cell", "threshold"], "--cell threshold needs --g G.npy"),
 }

@@ -9,7 +9,7 @@ Tolerance policy (in addition to conftest.py and test_crossbar_solver.py):
 * The read configuration (:func:`read_spec`: the default array biased by
   ``BiasScheme``, solved by ``solve_crossbar``) against a closed form with
   exactly ideal wires (merged line nodes, held drivers): rounding only, 1e-12.
-* The same spec in ngspice (``crossbar_netlist``, 0 ohm elements as 0 V
+* The same spec in ngspice (``crossbar_deck``, 0 ohm elements as 0 V
   sources): linear cells, 1e-9 (measured <= 3e-10 with floating lines at
   128 x 128, ~1e-13 with biased lines); selector cells: Newton to 1e-12 of
   the largest bias here, ngspice at ``reltol=1e-9``, 1e-9 (measured <= 8e-13

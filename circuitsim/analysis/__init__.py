@@ -2,6 +2,7 @@
 
 * ``devices``: the device testbench (Python reference, ngspice subckt, OSDI) and its comparison;
 * ``datasheets``: one page per catalogue device;
-* ``crossbar_solver``: the fast quasi-static crossbar solver (linear and nonlinear cells, all options);
-* ``irdrop``: IR-drop reports, sweeps, maps and read margins.
+* ``irdrop``: IR-drop reports, sweeps, maps and read margins (on :mod:`circuitsim.crossbar`: the spec,
+  the cells, the generator and the fast solver);
+* ``oscillators``, ``spintronics``: waveform analyses of the Mott and spintronic circuits.
 """

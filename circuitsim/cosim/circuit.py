@@ -22,8 +22,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from circuitsim.models.printers import osdi_module_name, state_node
-from circuitsim.netlists.crossbar import CatalogueCell, CrossbarSpec, LineSources, crossbar_netlist
+from circuitsim.crossbar import CatalogueCell, CrossbarProbes, CrossbarSpec, LineSources, crossbar_deck
+from circuitsim.crossbar.probes import save_lines
 from circuitsim.numbers import spice_number
 
 __all__ = ["BACKENDS", "CrossbarCircuit", "Waveform"]
@@ -58,7 +58,7 @@ class CrossbarCircuit:
         Device parameter overrides, the same for every cell.
     r_row, r_col, r_source, r_sense
         Wire, driver and sense resistances (ohm, > 0), as in
-        :class:`~circuitsim.netlists.crossbar.CrossbarSpec`.
+        :class:`~circuitsim.crossbar.spec.CrossbarSpec`.
     extra_lines
         Netlist lines added to the deck (e.g. a neuron reading ``i(vs0)``).
     extra_sources
@@ -138,33 +138,24 @@ class CrossbarCircuit:
     def state_bounds(self) -> Dict[str, Tuple[float, float]]:
         """Lower and upper bound of each state (by its initial-state parameter)."""
         values = self.model.validate(**self.params)
-        out = {}
-        for s in self.model.states:
-            lo, hi = (float(values[b]) if isinstance(b, str) else float(b) for b in (s.lower, s.upper))
-            out[s.initial_param] = (lo, hi)
-        return out
+        return {s.initial_param: (s.bound_value(s.lower, values), s.bound_value(s.upper, values))
+                for s in self.model.states}
 
-    @property
-    def osdi_model(self) -> str:
-        """The module name ``.model`` cards of the OSDI cells name."""
-        return osdi_module_name(self.model) if self.has_reference else self.model.osdi_module
+    def cell(self, states: Dict[str, np.ndarray]) -> CatalogueCell:
+        """The cells of a step from ``states``: the device, dynamic, on this circuit's backend."""
+        return CatalogueCell(self.model, dict(states), self.params, dynamic=True, backend=self.backend)
 
-    def _state_node(self, state: Any) -> str:
-        """The internal node holding ``state`` in the device's OSDI instance or subckt."""
-        return state_node(state.name) if self.has_reference else self.model.state_node(state)
-
-    def _state_is_offset(self, state: Any) -> bool:
-        """Whether the node voltage is added to the initial value (model-language devices) or is the state."""
-        return True if self.has_reference else bool(state.offset)
+    def crossbar_probes(self) -> CrossbarProbes:
+        """The names of the step decks' elements and vectors (column currents, state nodes)."""
+        if getattr(self, "_probes", None) is None:
+            cell = self.cell(self.initial_states())
+            self._probes = CrossbarProbes(self.shape, cell_element=cell.instance_element,
+                                          cell_states=tuple(cell.state_nodes().items()))
+        return self._probes
 
     def state_vectors(self) -> Dict[str, List[str]]:
         """Names of the state-node vectors, per state, row-major."""
-        m, n = self.shape
-        if self.backend == "osdi":    # ngspice names an OSDI instance's internal node INSTANCE#NODE
-            return {s.initial_param: [f"v(ng{i}_{j}#{self._state_node(s).lower()})" for i in range(m)
-                                      for j in range(n)] for s in self.model.states}
-        return {s.initial_param: [f"v(xg{i}_{j}.{state_node(s.name)})" for i in range(m) for j in range(n)]
-                for s in self.model.states}
+        return self.crossbar_probes().state_vectors()
 
     def require_reference(self, why: str) -> None:
         """Refuse, naming ``why``, when the device has no Python reference (a Verilog-A file)."""
@@ -173,20 +164,20 @@ class CrossbarCircuit:
                              f"{self.model.name} does not have: use physical updates, or declare the device in "
                              "the model language (circuitsim.models.language.Device)")
 
+    @property
+    def osdi_model(self) -> str:
+        """The module name ``.model`` cards of the OSDI cells name (content-hashed)."""
+        if getattr(self, "_module", None) is None:
+            self._module = self.cell(self.initial_states()).osdi_module
+        return self._module
+
     def osdi_file(self) -> str:
         """The compiled Verilog-A of the device (compiled once, cached by content in the per-user cache)."""
         if getattr(self, "_osdi", None) is None:
-            if self.has_reference:
-                from circuitsim.models.printers import verilog_a_text
-                from circuitsim.spice.toolchain import compile_verilog_a
-
-                try:
-                    self._osdi = str(compile_verilog_a(verilog_a_text(self.model, module=self.osdi_model),
-                                                       name=self.model.name))
-                except FileNotFoundError as exc:
-                    raise FileNotFoundError(f"{exc}; or use backend='subckt'") from None
-            else:
-                self._osdi = str(self.model.osdi_file())
+            try:
+                self._osdi = self.cell(self.initial_states()).osdi_file()
+            except FileNotFoundError as exc:
+                raise FileNotFoundError(f"{exc}; or use backend='subckt'") from None
         return self._osdi
 
     # -- the device seen from Python: conductance and one pulse's effect ----------------------------------
@@ -198,8 +189,6 @@ class CrossbarCircuit:
         transient from the states (1 mV by default, well below any switching threshold).
         """
         if self.has_reference:
-            from circuitsim.netlists.crossbar import CatalogueCell
-
             return CatalogueCell(self.model, dict(states), self.params).conductance()
         return _spice_conductance(self, states, probe_voltage)
 
@@ -220,8 +209,8 @@ class CrossbarCircuit:
         return [f"osdi {self.osdi_file()}"] if self.backend == "osdi" else []
 
     def vectors(self) -> List[str]:
-        """Every vector a step reads: column currents, probes, state nodes."""
-        names = [f"i(vs{j})" for j in range(self.shape[1])] + [p.lower() for p in self.probes]
+        """Every vector a step reads: column currents, the extra probes, state nodes."""
+        names = self.crossbar_probes().column_current_vectors() + [p.lower() for p in self.probes]
         for names_ in self.state_vectors().values():
             names += names_
         return names
@@ -231,14 +220,10 @@ class CrossbarCircuit:
 
         A node that carries the change (model-language devices) is added to the deck's initial state.
         """
-        bounds = self.state_bounds()
-        offset = {s.initial_param: self._state_is_offset(s) for s in self.model.states}
-        out = {}
-        for name, names in self.state_vectors().items():
-            last = np.array([data[v][-1] for v in names]).reshape(self.shape)
-            lo, hi = bounds[name]
-            out[name] = np.clip(initial[name] + last if offset[name] else last, lo, hi)
-        return out
+        nodes = {name: np.array([data[v][-1] for v in names]).reshape(self.shape)
+                 for name, names in self.state_vectors().items()}
+        states = self.cell(initial).states_from_nodes(nodes, initial)
+        return {name: np.clip(states[name], lo, hi) for name, (lo, hi) in self.state_bounds().items()}
 
     # -- decks ----------------------------------------------------------------------------------------------
     def check_states(self, states: Dict[str, np.ndarray]) -> None:
@@ -259,23 +244,19 @@ class CrossbarCircuit:
         """
         self.check_states(states)
         m, n = self.shape
-        if self.backend == "osdi":
-            cell: Any = _OsdiCells(self.osdi_model, dict(states), self.params)
-        else:
-            cell = CatalogueCell(self.model, dict(states), self.params, dynamic=True)
         spec = CrossbarSpec(np.ones(self.shape), np.zeros(m), self.r_row, self.r_col, self.r_source, self.r_sense,
-                            cell=cell, sources=line_sources)
-        text = crossbar_netlist(spec, title=f"co-simulation step: {self.model.name} crossbar {m}x{n}", analysis=None,
-                                save_currents_only=True)
+                            cell=self.cell(states), sources=line_sources)
+        deck = crossbar_deck(spec, title=f"co-simulation step: {self.model.name} crossbar {m}x{n}", analysis=None,
+                             save_currents_only=True)
+        text = deck.text
         body = text[: text.rstrip().rfind(".end")].rstrip("\n").splitlines()
         body += list(self.extra_lines)
         for name, (plus, minus) in self.extra_sources.items():
             body.append(f"V{name} {plus} {minus} {extra.get(name, '0')}")
         saved = [p.lower() for p in self.probes]
-        for names in self.state_vectors().values():
+        for names in deck.probes.state_vectors().values():
             saved += names
-        for k in range(0, len(saved), 64):
-            body.append(".save " + " ".join(saved[k:k + 64]))
+        body += save_lines(saved)
         body.append(f".options reltol={spice_number(self.reltol)}")
         step = step or stop / 1000
         max_step = self.max_step or stop / 50
@@ -288,33 +269,6 @@ class CrossbarCircuit:
         return "\n".join(body) + "\n"
 
 
-class _OsdiCells:
-    """Crossbar cells as OSDI instances ``Ng<i>_<j> r<i>_<j> c<i>_<j> m<i>_<j>``, one model card per cell."""
-
-    def __init__(self, module: str, states: Dict[str, np.ndarray], params: Dict[str, float]):
-        self.module, self.states, self.params = module, states, params
-
-    def check(self, m: int, n: int) -> None:
-        for name, arr in self.states.items():
-            if np.shape(arr) != (m, n) or not np.all(np.isfinite(arr)):
-                raise ValueError(f"{self.module}: state array {name!r} must be finite, shape ({m}, {n})")
-
-    def definitions(self) -> List[str]:
-        return []
-
-    def lines(self, m: int, n: int, conductance: np.ndarray) -> List[str]:
-        names = list(self.states)
-        common = "".join(f" {k}={spice_number(v)}" for k, v in self.params.items())
-        values = np.stack([self.states[k] for k in names], axis=-1)
-        out = []
-        for i in range(m):
-            for j in range(n):
-                slots = "".join(f" {k}={v:.15g}" for k, v in zip(names, values[i, j]))
-                out.append(f".model m{i}_{j} {self.module}{slots}{common}")
-                out.append(f"Ng{i}_{j} r{i}_{j} c{i}_{j} m{i}_{j}")
-        return out
-
-
 def _spice_conductance(circuit: CrossbarCircuit, states: Dict[str, np.ndarray], probe_voltage: float) -> np.ndarray:
     """``I(v) / v`` of isolated OSDI instances, one per state entry, in one short ngspice transient."""
     from circuitsim.spice import BatchEngine
@@ -323,10 +277,11 @@ def _spice_conductance(circuit: CrossbarCircuit, states: Dict[str, np.ndarray], 
     flat = {k: np.ravel(np.asarray(v, dtype=float)) for k, v in states.items()}
     count = int(np.prod(shape))
     common = "".join(f" {k}={spice_number(v)}" for k, v in circuit.params.items())
+    module = circuit.osdi_model
     lines = [f"* small-signal conductance of {circuit.model.name} at {count} states"]
     for k in range(count):
         slots = "".join(f" {name}={spice_number(values[k])}" for name, values in flat.items())
-        lines += [f".model m{k} {circuit.osdi_model}{slots}{common}", f"Ng{k} a{k} 0 m{k}",
+        lines += [f".model m{k} {module}{slots}{common}", f"Ng{k} a{k} 0 m{k}",
                   f"Vp{k} a{k} 0 {spice_number(probe_voltage)}"]
     # a 10 ps transient from the states (uic), not an op: a state node held by ddt alone is singular in DC,
     # and 10 ps at 1 mV moves no physical state measurably

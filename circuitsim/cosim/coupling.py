@@ -27,7 +27,8 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from circuitsim.cosim.circuit import CrossbarCircuit, Waveform, pwl_text
-from circuitsim.netlists.crossbar import LineSources
+from circuitsim.crossbar import CrossbarProbes, LineSources
+from circuitsim.crossbar.probes import driver, sense_source
 from circuitsim.netlists.programming import LineProgram
 
 __all__ = ["COUPLINGS", "Coupling", "LockStepCoupling", "RestartCoupling", "StepResult", "make_coupling"]
@@ -42,7 +43,8 @@ class StepResult:
     time
         Time points (s from the step's start).
     vectors
-        Every vector the circuit reads (column currents ``i(vs<j>)``, probes, state nodes), over ``time``.
+        Every vector the circuit reads (column currents, probes, state nodes: names from
+        :class:`~circuitsim.crossbar.probes.CrossbarProbes`), over ``time``.
     states
         Device states at the step's end, each (M, N), by initial-state parameter name.
     spice_seconds
@@ -56,7 +58,13 @@ class StepResult:
 
     def column_currents_at(self, times: Any) -> np.ndarray:
         """Column currents (A) at ``times`` (s), shape (len(times), N), linearly interpolated."""
-        names = sorted((k for k in self.vectors if k.startswith("i(vs")), key=lambda k: int(k[4:-1]))
+        columns = {}
+        for name in self.vectors:
+            try:
+                columns[CrossbarProbes.column_index(name)] = name
+            except ValueError:
+                continue
+        names = [columns[j] for j in sorted(columns)]
         return np.stack([np.interp(times, self.time, self.vectors[k]) for k in names], axis=-1)
 
 
@@ -194,7 +202,7 @@ class LockStepCoupling(Coupling):
             raise ValueError("lock-step needs the circuit's max_step (s): the .tran spans the whole experiment, "
                              "so ngspice's default (1/50 of it) would step over the pulses")
         m, n = circuit.shape
-        self._names = [f"vin{i}" for i in range(m)] + [f"vs{j}" for j in range(n)]
+        self._names = [driver(i).lower() for i in range(m)] + [sense_source(j).lower() for j in range(n)]
         self.reloads = 0
         self._start(self.initial_states)
 

@@ -20,7 +20,7 @@ from scipy.integrate import solve_ivp
 
 from circuitsim.models.language import Device
 from circuitsim.models.printers import numpy_functions
-from circuitsim.netlists.crossbar import BiasScheme
+from circuitsim.crossbar import BiasScheme
 from circuitsim.netlists.programming import Phase
 
 __all__ = ["WriteScheme", "differential_pulses", "ideal_update", "pulse_step", "write_phases"]

@@ -23,7 +23,6 @@ cell                                     deck                                   
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -42,7 +41,6 @@ __all__ = [
     "NGSPICE_GMIN",
     "NONLINEAR_READ_OPTIONS",
     "CatalogueCell",
-    "LegacyCell",
     "LinearCell",
     "OneTransistorOneResistor",
     "SinhMemristor",
@@ -444,7 +442,10 @@ class CatalogueCell(Cell):
     ----------
     device
         A :class:`~circuitsim.models.language.Device` (a catalogue device or
-        one declared in your own script) or its catalogue name.
+        one declared in your own script), a user's Verilog-A file
+        (:class:`~circuitsim.models.verilog_a.VerilogADevice`: dynamic OSDI
+        cells only), or a reference :func:`circuitsim.models.sources.resolve_device`
+        resolves (a catalogue name, ``"my_devices.py:MYMEM"``, ...).
     state
         The state per cell, shape (M, N): for a one-state device an array of
         its initial-state parameter (``x0`` for the linear ion drift devices),
@@ -473,8 +474,15 @@ class CatalogueCell(Cell):
 
     def __init__(self, device: Any, state: Any, params: Optional[Dict[str, float]] = None,
                  dynamic: bool = False, max_step: float = 0.2, backend: str = "subckt"):
-        from circuitsim.models.catalogue import get_device
-        self.device = get_device(device) if isinstance(device, str) else device
+        from circuitsim.models.sources import resolve_device
+
+        self.device = resolve_device(device)
+        self.has_reference = bool(getattr(self.device, "has_reference", False))
+        if not self.has_reference and not (dynamic and backend == "osdi"):
+            raise ValueError(f"{self.device.name} is a Verilog-A file: as a crossbar cell it runs in ngspice "
+                             "through OSDI with its states integrating (dynamic=True, backend='osdi'); a read-only "
+                             "cell at a fixed state, and the fast solver, need the device's Python expressions "
+                             "(declare it with circuitsim.models.language.Device)")
         states = self.device.states
         if isinstance(state, dict):
             self.states = {k: np.asarray(v, dtype=float) for k, v in state.items()}
@@ -522,9 +530,40 @@ class CatalogueCell(Cell):
     def state_nodes(self) -> Dict[str, str]:
         if not self.dynamic:
             return {}
+        if not self.has_reference:
+            return {s.initial_param: self.device.state_node(s).lower() for s in self.device.states}
         from circuitsim.models.printers import state_node
 
         return {s.initial_param: state_node(s.name) for s in self.device.states}
+
+    def states_from_nodes(self, node_values: Dict[str, np.ndarray], initial: Dict[str, np.ndarray]
+                          ) -> Dict[str, np.ndarray]:
+        """The states (by initial-state parameter) from their nodes' voltages at a transient's end.
+
+        A model-language device's node holds the change since the transient's start (added to
+        ``initial``); a Verilog-A file's node holds the state itself unless the user declared it an offset.
+        """
+        offset = {s.initial_param: (True if self.has_reference else bool(s.offset)) for s in self.device.states}
+        return {k: initial[k] + v if offset[k] else np.asarray(v, dtype=float) for k, v in node_values.items()}
+
+    @property
+    def osdi_module(self) -> str:
+        """The module name the compiled library defines (content-hashed: see
+        :func:`circuitsim.models.printers.osdi_module_name`)."""
+        if not self.has_reference:
+            return self.device.osdi_module
+        from circuitsim.models.printers import osdi_module_name
+
+        return osdi_module_name(self.device)
+
+    def osdi_file(self) -> str:
+        """Compile the device's Verilog-A with ``openvaf-r`` (cached by content, per user); the library path."""
+        if not self.has_reference:
+            return str(self.device.osdi_file())
+        from circuitsim.models.printers import verilog_a_text
+        from circuitsim.spice.toolchain import compile_verilog_a
+
+        return str(compile_verilog_a(verilog_a_text(self.device, module=self.osdi_module), name=self.device.name))
 
     def check(self, m: int, n: int) -> None:
         for name, arr in self.states.items():
@@ -563,7 +602,7 @@ class CatalogueCell(Cell):
         slots = "".join(f" {k}=%.15g" for k in names)
         if self.backend == "osdi":
             template = "\n".join(
-                f".model {cell_model(ROW, j)} {self.device.name}{slots}{common}\n"
+                f".model {cell_model(ROW, j)} {self.osdi_module}{slots}{common}\n"
                 f"{cell_element('N', ROW, j)} {row_node(ROW, j)} {column_node(ROW, j)} {cell_model(ROW, j)}"
                 for j in range(n))
         else:
@@ -618,7 +657,7 @@ class CatalogueCell(Cell):
         return self.conductance()
 
 
-# --------------------------------------------------------------------------- names and the transition adapter
+# --------------------------------------------------------------------------- names
 
 #: the cells a name selects (``"selector"`` etc. in the CLI and the read-margin tables)
 CELL_NAMES: Dict[str, type] = {"linear": LinearCell, "selector": SinhSelector, "memristor": SinhMemristor,
@@ -642,45 +681,11 @@ def cell_by_name(name: str, **params: Any) -> Cell:
         raise ValueError(f"cell {key!r}: {exc}") from None
 
 
-class LegacyCell(Cell):
-    """Transition adapter for a duck-typed cell written before :class:`Cell` existed (an object with
-    ``check(m, n)``, ``definitions()`` and ``lines(m, n, conductance)``): deck text only.
-
-    :class:`~circuitsim.crossbar.spec.CrossbarSpec` wraps such an object with a
-    ``DeprecationWarning``; subclass :class:`Cell` instead.
-    """
-
-    def __init__(self, wrapped: Any):
-        self.wrapped = wrapped
-        self.instance_element = str(getattr(wrapped, "instance_element", "X"))
-
-    def __repr__(self) -> str:
-        return f"LegacyCell({self.wrapped!r})"
-
-    @property
-    def name(self) -> str:
-        return type(self.wrapped).__name__
-
-    def check(self, m: int, n: int) -> None:
-        self.wrapped.check(m, n)
-
-    def definitions(self) -> List[str]:
-        return list(self.wrapped.definitions())
-
-    def lines(self, m: int, n: int, conductance: np.ndarray) -> List[str]:
-        return list(self.wrapped.lines(m, n, conductance))
-
-
 def as_cell(cell: Any) -> Cell:
-    """``cell`` as a :class:`Cell`: ``None`` is the linear cell, a duck-typed legacy cell is wrapped in
-    :class:`LegacyCell` (with a ``DeprecationWarning``); anything else is a ``ValueError``."""
+    """``cell`` as a :class:`Cell`: ``None`` is the linear cell; anything that is not a Cell is a ``ValueError``."""
     if cell is None:
         return LinearCell()
     if isinstance(cell, Cell):
         return cell
-    if all(callable(getattr(cell, k, None)) for k in ("check", "definitions", "lines")):
-        warnings.warn(f"{type(cell).__name__} is a duck-typed crossbar cell: subclass circuitsim.crossbar.Cell "
-                      f"(deck only until then)", DeprecationWarning, stacklevel=4)
-        return LegacyCell(cell)
     raise ValueError(f"cell must be a circuitsim.crossbar.Cell (e.g. SinhSelector(), CatalogueCell(...)) or None "
                      f"for the linear conductance, got {cell!r}")

@@ -6,7 +6,7 @@ with input voltages on the rows and the columns at 0 V, or a write pulse of a
 bias scheme: selected rows at the amplitude, the rest at V/2 or V/3); the
 lines move from one phase's voltages to the next in ``rise`` seconds.  The
 program becomes PWL sources (:meth:`LineProgram.sources`) for a
-:class:`~circuitsim.netlists.crossbar.CrossbarSpec`, or is evaluated point by
+:class:`~circuitsim.crossbar.spec.CrossbarSpec`, or is evaluated point by
 point (:meth:`LineProgram.values_at`) for sources set from Python.
 
 Because the pulses go through the array's own drivers and wires, a
@@ -21,7 +21,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from circuitsim.netlists.crossbar import BiasScheme, LineSources
+from circuitsim.crossbar.spec import BiasScheme, LineSources
 from circuitsim.numbers import spice_number
 
 __all__ = ["LineProgram", "Phase"]

@@ -22,6 +22,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -375,3 +376,42 @@ def test_an_error_in_a_user_experiment_names_their_line(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "PotentiateOneCell.step (step 2) raised ZeroDivisionError" in done.stderr
     assert "exp.py, line" in done.stderr
+
+
+@pytest.mark.ngspice
+def test_the_experiment_sweep_kind_runs_a_user_experiment_with_its_own_metric_names(tmp_path):
+    """A sweep over a user's experiment file: each point equals a direct run; the per-step curve and the
+    plotted outputs are the names the experiment class declares (curve_metric, summary_metrics)."""
+    import xarray as xr
+
+    from circuitsim.sweep import parse_spec, run_sweep
+
+    exp = _write(tmp_path, "exp.py", USER_EXPERIMENT + "\nCONFIG = {'experiment': {'steps': 2, 'seed': 1}}\n")
+    spec = parse_spec({"title": "t", "seed": 1,
+                       "task": {"kind": "experiment", "experiment": str(exp)},
+                       "grid": {"experiment.seed": [1, 2]}})
+    run = run_sweep(spec, tmp_path / "sweep", scheduler="serial")
+    assert run.computed == 2 and not run.failed
+    data = xr.open_dataset(run.dataset_path)
+    assert "current_per_step" in data and "final_current" in data
+    assert [p.name for p in run.plot_paths] == ["final_current.png"]
+    direct = run_experiment(exp, tmp_path / "direct", progress=False)
+    point = data.sel({"experiment.seed": 1})
+    assert float(point["final_current"]) == pytest.approx(direct["summary"]["final_current"], rel=1e-12)
+
+
+def test_the_slow_backend_fallback_is_announced_and_reported(monkeypatch):
+    """Without openvaf-r the cells fall back to B-source subckts (about 85x slower): a SlowBackendWarning says
+    so with the expected cost, and the circuit (hence report.json's "backend") records it.  Only the compiler
+    lookup is replaced here; no simulator is involved."""
+    import circuitsim.spice.toolchain as toolchain
+    from circuitsim.cosim import CrossbarCircuit
+    from circuitsim.cosim.circuit import SlowBackendWarning
+
+    monkeypatch.setattr(toolchain, "find_openvaf", lambda: None)
+    with pytest.warns(SlowBackendWarning, match="85x slower"):
+        circuit = CrossbarCircuit("vteam", (2, 2))
+    assert circuit.backend == "subckt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert CrossbarCircuit("vteam", (2, 2), backend="subckt").backend == "subckt"   # chosen: no warning

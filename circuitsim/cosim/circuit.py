@@ -151,9 +151,7 @@ class CrossbarCircuit:
 
     def state_bounds(self) -> Dict[str, Tuple[float, float]]:
         """Lower and upper bound of each state (by its initial-state parameter)."""
-        values = self.model.validate(**self.params)
-        return {s.initial_param: (s.bound_value(s.lower, values), s.bound_value(s.upper, values))
-                for s in self.model.states}
+        return self.model.state_bounds(self.model.validate(**self.params))
 
     def cell(self, states: Dict[str, np.ndarray]) -> CatalogueCell:
         """The cells of a step from ``states``: the device, dynamic, on this circuit's backend."""

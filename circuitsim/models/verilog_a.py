@@ -932,6 +932,13 @@ class VerilogADevice:
         if len(set(nodes)) != len(nodes):
             raise VerilogAError(f"{self._where}: two states on the same node")
 
+    def state_bounds(self, values: Optional[Mapping[str, float]] = None) -> Dict[str, Tuple[float, float]]:
+        """``{initial-state parameter: (lower, upper)}`` of every declared state (as
+        :meth:`circuitsim.models.language.Device.state_bounds`); ``values`` default: :meth:`validate`'s."""
+        values = self.validate() if values is None else values
+        return {s.initial_param: (s.bound_value(s.lower, values), s.bound_value(s.upper, values))
+                for s in self.states}
+
     def validate(self, **overrides: float) -> Dict[str, float]:
         """Every numeric parameter's value after ``overrides``, or ``ValueError`` naming the parameter.
 

@@ -415,3 +415,26 @@ def test_the_slow_backend_fallback_is_announced_and_reported(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert CrossbarCircuit("vteam", (2, 2), backend="subckt").backend == "subckt"   # chosen: no warning
+
+
+@pytest.mark.ngspice
+def test_an_experiment_file_names_a_device_from_the_users_own_file(tmp_path):
+    """[device] name = "file.py:NAME" (relative to the experiment file) runs the perceptron on the user's
+    declaration: here the VTEAM equations declared under another name in the user's file, so the learning
+    curve must equal the catalogue run's exactly (the same decks but for the model's name)."""
+    (tmp_path / "lab").mkdir()
+    _write(tmp_path / "lab", "devices.py", """
+        import dataclasses
+        from circuitsim.models.catalogue import get_device
+
+        LABMEM = dataclasses.replace(get_device("vteam"), name="labmem", title="my lab's VTEAM")
+        """)
+    config = {**DEMO_CONFIG, "experiment": {**DEMO_CONFIG["experiment"], "epochs": 2, "patterns": 6}}
+    toml = tmp_path / "lab" / "p.toml"
+    toml.write_text(_toml({**config, "device": {**config["device"], "name": "devices.py:LABMEM"}}))
+    mine = run_experiment(toml, tmp_path / "mine", progress=False)
+    assert build_experiment(config).circuit.model.name == "vteam"
+    catalogue = run_experiment(config, tmp_path / "catalogue", progress=False)
+    assert [m["accuracy"] for m in mine["metrics"]] == [m["accuracy"] for m in catalogue["metrics"]]
+    assert np.array(mine["summary"]["weights"]) == pytest.approx(np.array(catalogue["summary"]["weights"]),
+                                                                 rel=1e-9, abs=1e-12)

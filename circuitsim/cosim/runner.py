@@ -178,7 +178,7 @@ def run_experiment(source: Union[str, Path, Mapping[str, Any], Experiment], out:
     out
         Output folder.
     mode
-        ``"restart"`` or ``"lock-step"`` (default: the file's ``[run] mode``, else restart).
+        ``"restart"``, ``"lock-step"`` or ``"fast"`` (default: the file's ``[run] mode``, else restart).
     resume
         Continue from ``out/checkpoint.npz`` (the same file and mode; refused otherwise).
     overwrite
@@ -195,53 +195,85 @@ def run_experiment(source: Union[str, Path, Mapping[str, Any], Experiment], out:
     dict
         The report (also written to ``out/report.json``).
     """
+    experiment, config, mode = _experiment_and_mode(source, mode)
+    horizon = _check_mode(experiment, mode)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _prepare_folder(out, resume, overwrite)
+    identity = describe_identity(experiment, _fingerprint(config, mode), mode)
+    rules = experiment.learning_rules()
+    state = _starting_state(experiment, out / CHECKPOINT, identity, rules, resume)
+    coupling = make_coupling(mode, experiment.circuit, state.states, horizon=horizon or 1e3, engine=engine)
+    started = time.perf_counter()
+    try:
+        _loop(experiment, state, coupling, lambda: save_checkpoint(out / CHECKPOINT, state, rules, identity),
+              progress, max_steps)
+    finally:
+        coupling.close()
+    return write_report(experiment, state, out, mode, time.perf_counter() - started)
+
+
+def _experiment_and_mode(source: Union[str, Path, Mapping[str, Any], Experiment], mode: Optional[str]
+                         ) -> "tuple[Experiment, Dict[str, Any], str]":
+    """The experiment, the file it came from (what checkpoints are matched against) and the coupling mode."""
     if isinstance(source, Experiment):
-        experiment = source
-        experiment.experiment_section.finish()
-        config: Dict[str, Any] = dict(experiment.config)
+        experiment: Optional[Experiment] = source
+        source.experiment_section.finish()
+        config: Dict[str, Any] = dict(source.config)
+        base = None
     else:
         config, base = load_experiment(source)
-        experiment = None  # type: ignore[assignment]
+        experiment = None
     run = Section(config, "run", required=False)
     mode = mode or run.choice("mode", COUPLINGS, "restart")
     run.finish()
     if mode not in COUPLINGS:
         raise ConfigError(f"mode must be one of {COUPLINGS}, got {mode!r}")
-    if experiment is None:
-        experiment = build_experiment(config, base)
-    if mode == "lock-step":
-        if experiment.update_mode == "abstract":
-            raise ConfigError("experiment.update = 'abstract' sets device states between steps, which a running "
-                              "lock-step transient cannot take: use mode = 'restart'")
-        try:
-            horizon = float(experiment.horizon)
-        except NotImplementedError as exc:
-            raise ConfigError(str(exc)) from None
-    else:
-        horizon = 0.0
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    _prepare_folder(out, resume, overwrite)
-    checkpoint = out / CHECKPOINT
-    identity = describe_identity(experiment, _fingerprint(config, mode), mode)
-    rules = experiment.learning_rules()
+    return (experiment or build_experiment(config, base)), config, mode
+
+
+def _check_mode(experiment: Experiment, mode: str) -> float:
+    """Refuse what the coupling cannot do with this experiment; lock-step's horizon (s), else 0."""
+    if mode == "fast":
+        from circuitsim.cosim.fast_device import unsupported_reason
+
+        why = unsupported_reason(experiment.circuit)
+        if why is not None:
+            raise ConfigError(f"mode = 'fast' cannot run this experiment: {why}; use mode = 'restart' or "
+                              "'lock-step' (ngspice)")
+    if mode != "lock-step":
+        return 0.0
+    if experiment.update_mode == "abstract":
+        raise ConfigError("experiment.update = 'abstract' sets device states between steps, which a running "
+                          "lock-step transient cannot take: use mode = 'restart'")
+    try:
+        return float(experiment.horizon)
+    except NotImplementedError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _starting_state(experiment: Experiment, checkpoint: Path, identity: Mapping[str, Any],
+                    rules: Mapping[str, Any], resume: bool) -> ExperimentState:
+    """The checkpointed state (rules' learned attributes restored) or the experiment's initial state."""
     if resume:
         state, learned = load_checkpoint(checkpoint, identity)
         for name, rule in rules.items():
             restore_learned(rule, learned.get(name, {}))
-    else:
-        state = experiment.initial_state()
-        if not isinstance(state, ExperimentState):
-            raise TypeError(f"{experiment.kind}.initial_state() must return an ExperimentState, got "
-                            f"{type(state).__name__}")
-    coupling = make_coupling(mode, experiment.circuit, state.states, horizon=horizon or 1e3, engine=engine)
+        return state
+    state = experiment.initial_state()
+    if not isinstance(state, ExperimentState):
+        raise TypeError(f"{experiment.kind}.initial_state() must return an ExperimentState, got "
+                        f"{type(state).__name__}")
+    return state
+
+
+def _loop(experiment: Experiment, state: ExperimentState, coupling: Any, checkpoint: Any, progress: bool,
+          max_steps: Optional[int]) -> None:
+    """Step until the experiment is finished (or ``max_steps`` in this call); metrics, timing, checkpoints."""
     bar = _progress_bar(experiment, state) if progress else None
-    started = time.perf_counter()
     done_here = 0
     try:
-        while not experiment.finished(state):
-            if max_steps is not None and done_here >= max_steps:
-                break
+        while not experiment.finished(state) and (max_steps is None or done_here < max_steps):
             step_started = time.perf_counter()
             spice_before, simulated_before = coupling.spice_seconds, coupling.simulated_seconds
             metrics = _user_step(experiment, state, coupling)
@@ -253,14 +285,12 @@ def run_experiment(source: Union[str, Path, Mapping[str, Any], Experiment], out:
             state.metrics.append(metrics)
             state.step += 1
             done_here += 1
-            save_checkpoint(checkpoint, state, rules, identity)
+            checkpoint()
             if bar is not None:
                 _advance(bar, experiment, state, metrics)
     finally:
         if bar is not None:
             bar.close()
-        coupling.close()
-    return write_report(experiment, state, out, mode, time.perf_counter() - started)
 
 
 def _user_step(experiment: Experiment, state: ExperimentState, coupling: Any) -> Dict[str, Any]:

@@ -16,7 +16,14 @@ def diagnose_toolchain(check_shared: bool = True) -> Tuple[bool, List[str]]:
     if info.executable is None:
         lines.append("ngspice      NOT FOUND on PATH")
     else:
-        verdict = "ok" if info.usable else f"TOO OLD (need >= {MIN_VERSION})"
+        if info.usable:
+            verdict = "ok"
+        elif info.problem:
+            verdict = f"UNUSABLE: '{info.executable} --version' {info.problem}"
+        elif info.version is None:
+            verdict = "UNUSABLE: it reports no ngspice version (is it ngspice?)"
+        else:
+            verdict = f"TOO OLD (need >= {MIN_VERSION})"
         lines.append(f"ngspice      {info.version if info.version is not None else '?'} ({info.executable}): {verdict}")
         lines.append(f"KLU          {'yes' if info.klu else 'no (large arrays will be ~100x slower)'}")
         lines.append(f"OSDI         {'yes (pre_osdi)' if info.osdi else 'no (Verilog-A models cannot be loaded)'}")

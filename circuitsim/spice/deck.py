@@ -109,8 +109,14 @@ def netlist_text(netlist: Any) -> str:
 
 
 def read_netlist_file(path: Union[str, Path]) -> str:
-    """Read a netlist file, refusing missing, empty or binary files with a clear message."""
+    """Read a netlist file, refusing missing, empty, binary or non-regular files (a FIFO would block) with a
+    clear message."""
+    from circuitsim.spice.checks import regular_file_problem
+
     path = Path(path)
+    problem = regular_file_problem(path)
+    if problem is not None and problem != "does not exist":
+        raise NetlistError(f"netlist {str(path)!r} {problem}")
     try:
         blob = path.read_bytes()
     except FileNotFoundError:
@@ -123,7 +129,8 @@ def read_netlist_file(path: Union[str, Path]) -> str:
 
 
 def prepare_deck(netlist: Any, analysis: Any = None, *, klu: bool = False,
-                 base_dir: Optional[Union[str, Path]] = None) -> Deck:
+                 base_dir: Optional[Union[str, Path]] = None, allow_shell: bool = True,
+                 in_memory: bool = False) -> Deck:
     """Check a netlist and add what the run needs.
 
     Parameters
@@ -137,11 +144,17 @@ def prepare_deck(netlist: Any, analysis: Any = None, *, klu: bool = False,
         Add ``.options klu`` (when the deck does not set it already).
     base_dir
         Directory for relative ``.include`` paths.
+    allow_shell
+        ``False`` for a deck from a file the caller did not write: refuse ``.control`` commands that run
+        programs, load libraries or write outside ``base_dir`` (see :mod:`circuitsim.spice.checks`).
+    in_memory
+        The results stay in memory (shared engine): bound a sweep's output by memory, not disk.
 
     Raises
     ------
     NetlistError
-        Empty or binary input, no analysis to run, or an analysis given twice.
+        Empty or binary input, no analysis to run, an analysis given twice, or any problem of
+        :func:`circuitsim.spice.checks.check_deck`.
     """
     text = netlist_text(netlist)
     if "\x00" in text:
@@ -160,6 +173,10 @@ def prepare_deck(netlist: Any, analysis: Any = None, *, klu: bool = False,
     if len(body) < 2 or not any(line.strip() and not line.lstrip().startswith("*") for line in body[1:]):
         raise NetlistError("the netlist has a title line but no elements (the first line of a SPICE "
                            "netlist is always its title)")
+    from circuitsim.spice.checks import check_deck
+
+    check_deck(body, Path(base_dir) if base_dir is not None else None, allow_shell=allow_shell,
+               in_memory=in_memory, text=text, dot_index=[k for k, _ in dot_lines])
     has_control = any(_CONTROL.match(line) for _, line in dot_lines)
     existing = [(k + 1, line.strip()) for k, line in dot_lines if ANALYSIS_LINE.match(line)]
     added: List[str] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Sequence
 
+from circuitsim.spice.checks import quote_line
 from circuitsim.spice.deck import Deck
 from circuitsim.spice.errors import ConvergenceError, NetlistError, SimulationError, SpiceError
 
@@ -58,9 +59,9 @@ def _netlist_error(deck: Deck, reason: str, echoed: Optional[str] = None, number
         where = (number, deck.line_at(number))
     if where is not None:
         line_number, line = where
-        return NetlistError(f"netlist line {line_number} ({line.strip()!r}): {reason}",
+        return NetlistError(f"netlist line {line_number} ({quote_line(line)}): {quote_line(reason, 400)[1:-1]}",
                             line_number=line_number, line=line, log=log)
-    suffix = f" (ngspice echoed {echoed!r})" if echoed else ""
+    suffix = f" (ngspice echoed {quote_line(echoed)})" if echoed else ""
     return NetlistError(f"netlist error: {reason}{suffix}", log=log)
 
 
@@ -136,6 +137,14 @@ def diagnose(lines: Sequence[str], deck: Deck) -> Optional[SpiceError]:
                                if text.strip().lower().startswith(".") and named.group(1) in text.lower()), None)
             return _netlist_error(deck, reason, None, number, log)
 
+        match = re.match(r"error: bad type given for option (\S+)", low)
+        if match:
+            name = match.group(1)
+            number = next((n for n, text in enumerate(deck.source_lines, start=1)
+                           if text.strip().lower().startswith(".opt") and name in text.lower()), None)
+            return _netlist_error(deck, f"option {name} must be a number ({' '.join(_next_nonblank(lines, k, 1))})",
+                                  None, number, log)
+
         if "singular matrix" in low and singular is None:
             node = re.search(r"check node (\S+)", line)
             singular = node.group(1) if node else "?"
@@ -149,7 +158,7 @@ def diagnose(lines: Sequence[str], deck: Deck) -> Optional[SpiceError]:
         fatal = [e for e in errors if "fatal error in ngspice" not in e.lower()]
         if any("operating point could not be simulated" in e.lower() for e in errors):
             return _convergence_error("op", "no convergence", singular, log)
-        text = "; ".join(e.strip() for e in (fatal or errors)[:3])
+        text = "; ".join(quote_line(e, 300)[1:-1] for e in (fatal or errors)[:3])
         if any(e.strip().lower().startswith("error: circuit not parsed") for e in errors):
             return NetlistError(f"ngspice could not parse the netlist: {text}", log=log)
         return SimulationError(f"ngspice reported: {text}", log=log)

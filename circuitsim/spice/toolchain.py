@@ -56,6 +56,8 @@ class NgspiceInfo:
         Path of ``libngspice.so`` for the shared engine, or ``None``.
     openvaf
         Path of the ``openvaf-r`` Verilog-A compiler, or ``None``.
+    problem
+        Why the version is unknown (``ngspice --version`` hung or could not start), or ``None``.
     """
 
     executable: Optional[str]
@@ -64,6 +66,7 @@ class NgspiceInfo:
     osdi: bool
     library: Optional[str]
     openvaf: Optional[str]
+    problem: Optional[str] = None
 
     @property
     def usable(self) -> bool:
@@ -103,23 +106,47 @@ def find_openvaf() -> Optional[str]:
     return str(candidate) if candidate.exists() else None
 
 
-def _version_text(executable: str) -> str:
+#: seconds ``ngspice --version`` (and the OSDI probe) may take before it is killed and called hung
+VERSION_TIMEOUT = 5.0
+
+
+def run_bounded(command: List[str], timeout: float) -> "tuple[Optional[str], Optional[str]]":
+    """Run a short command in its own process group; ``(output, None)``, or ``(None, why)`` when it could not
+    start or did not finish within ``timeout`` s (then the whole group is killed: a wrapper script's children
+    too, which would otherwise keep the pipe open and the caller waiting)."""
+    import signal
+
     try:
-        proc = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return proc.stdout + proc.stderr
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    except OSError as exc:
+        return None, f"cannot be started ({exc.strerror or exc})"
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            process.communicate(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a child that escaped its group holds the pipe
+            pass
+        return None, f"did not answer within {timeout:g} s and was stopped (a hung program, or not ngspice?)"
+    return output.decode(errors="replace"), None
+
+
+def _version_text(executable: str) -> "tuple[str, Optional[str]]":
+    text, problem = run_bounded([executable, "--version"], VERSION_TIMEOUT)
+    return text or "", problem
 
 
 def _has_osdi(executable: str) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         deck = Path(tmp) / "osdi.cir"
         deck.write_text("osdi probe\nR1 a 0 1\n.control\npre_osdi\n.endc\n.end\n")
-        try:
-            proc = subprocess.run([executable, "-b", str(deck)], capture_output=True, text=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-    return "no such command" not in (proc.stdout + proc.stderr).lower()
+        text, problem = run_bounded([executable, "-b", str(deck)], VERSION_TIMEOUT * 2)
+    return problem is None and "no such command" not in (text or "").lower()
 
 
 @functools.lru_cache(maxsize=None)
@@ -137,14 +164,15 @@ def probe(executable: Optional[str] = None, check_osdi: bool = False) -> Ngspice
     version = None
     klu = False
     osdi = False
+    problem = None
     if executable:
-        text = _version_text(executable)
+        text, problem = _version_text(executable)
         match = re.search(r"ngspice-(\d+)", text)
         version = int(match.group(1)) if match else None
         klu = "klu" in text.lower()
         if check_osdi and version is not None:
             osdi = _has_osdi(executable)
-    return NgspiceInfo(executable, version, klu, osdi, find_library(), find_openvaf())
+    return NgspiceInfo(executable, version, klu, osdi, find_library(), find_openvaf(), problem)
 
 
 def require_ngspice(executable: Optional[str] = None) -> NgspiceInfo:
@@ -153,6 +181,8 @@ def require_ngspice(executable: Optional[str] = None) -> NgspiceInfo:
     if info.executable is None:
         raise NgspiceNotFoundError(f"ngspice was not found on PATH. {INSTALL_HINT}")
     if info.version is None:
+        if info.problem:
+            raise NgspiceNotFoundError(f"'{info.executable} --version' {info.problem}. {INSTALL_HINT}")
         raise NgspiceNotFoundError(f"{info.executable} did not report a version (is it ngspice?). {INSTALL_HINT}")
     if info.version < MIN_VERSION:
         raise NgspiceNotFoundError(

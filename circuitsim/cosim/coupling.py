@@ -241,12 +241,17 @@ class LockStepCoupling(Coupling):
         self.session.close()
 
 
-COUPLINGS = ("restart", "lock-step")
+COUPLINGS = ("restart", "lock-step", "fast")
 
 
 def make_coupling(mode: str, circuit: CrossbarCircuit, initial_states: Dict[str, np.ndarray],
                   horizon: float = 1e3, engine: Any = None, timeout: Optional[float] = 600.0) -> Any:
-    """A :class:`RestartCoupling` or a :class:`LockStepCoupling` by ``mode``."""
+    """A :class:`RestartCoupling`, a :class:`LockStepCoupling` or a
+    :class:`~circuitsim.cosim.fast.FastCoupling` (no ngspice) by ``mode``."""
+    if mode == "fast":
+        from circuitsim.cosim.fast import FastCoupling
+
+        return FastCoupling(circuit)
     if mode == "restart":
         return RestartCoupling(circuit, engine or "shared", timeout)
     if mode == "lock-step":

@@ -1,0 +1,273 @@
+"""The fast transient engine: a co-simulation step without SPICE, for crossbars of model-language devices.
+
+``mode = "fast"`` beside ``restart`` and ``lock-step``.  The array is
+quasi-static at the time scale of programming pulses (our decks have no wire
+capacitance), so a step is the devices' state equations integrated in time
+with a nodal solve of the array at every time point:
+
+* the line voltages come from the :class:`~circuitsim.netlists.programming.LineProgram`
+  (its corner table: reads, V/2 and V/3 write pulses, their rise times); the
+  integration steps to every corner exactly;
+* the states follow ``dy/dt = rates(v, y)`` of the device's Python reference
+  (the expressions ngspice runs, :mod:`circuitsim.cosim.fast_device`),
+  integrated by the Bogacki-Shampine 3(2) pair (explicit, first stage the
+  last one of the previous step) with the step controlled on the state
+  change: the local error of every cell's every state below
+  ``state_tolerance`` times that state's range;
+* at every stage the cell voltages ``v`` come from the nodal equations of
+  the array with wire, driver and sense resistance, the circuit the deck
+  writes (:class:`~circuitsim.cosim.fast_array.ArrayNetwork`: a reused sparse
+  LU as preconditioner, refactorised when the conductances moved too far;
+  Newton for a nonlinear I-V).
+
+It returns what the ngspice couplings return: a
+:class:`~circuitsim.cosim.coupling.StepResult` with the column currents
+(``i(vs<j>)``) at every accepted time point (every corner among them, so a
+linear interpolation between points is exact wherever the states are
+still), the state traces under the names of
+:meth:`CrossbarCircuit.state_vectors` (the change since the step's start, as
+ngspice's state nodes hold it), the final states (clamped to their bounds)
+and the engine's compute time in ``spice_seconds`` (the simulator seconds).
+
+What it refuses (naming the reason, pointing to restart / lock-step): a
+circuit with SPICE parts beyond the array (``extra_lines``,
+``extra_sources``: the STDP neuron), probes other than the column currents,
+devices without a Python reference (a user's Verilog-A file), devices that
+switch by a hazard clock (MTJs) and devices whose noise input is switched on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from circuitsim.cosim.circuit import CrossbarCircuit, Waveform
+from circuitsim.cosim.coupling import Coupling, StepResult
+from circuitsim.cosim.fast_array import ArrayNetwork, LowRankArray
+from circuitsim.cosim.fast_device import device_functions, parameter_values, state_ranges, unsupported_reason
+from circuitsim.cosim.fast_traces import StepVectors, TraceLog
+from circuitsim.crossbar.probes import CrossbarProbes
+from circuitsim.netlists.programming import LineProgram
+
+__all__ = ["FastCoupling", "FastEngineError", "IntegrationStats"]
+
+# Bogacki-Shampine 3(2): stage nodes, the third-order weights and (third - second order) error weights
+_C2, _C3 = 0.5, 0.75
+_B = (2.0 / 9.0, 1.0 / 3.0, 4.0 / 9.0)
+_E = (2.0 / 9.0 - 7.0 / 24.0, 1.0 / 3.0 - 0.25, 4.0 / 9.0 - 1.0 / 3.0, -0.125)
+
+
+def _at(line: Tuple[np.ndarray, Any], y: np.ndarray) -> Tuple[np.ndarray, np.ndarray, Any]:
+    """``(s, y, segment)`` arguments of ``_rhs`` from ``line(t) = (s, segment)``."""
+    return line[0], y, line[1]
+
+
+class FastEngineError(ValueError):
+    """A circuit the fast engine cannot represent; the message names why and points to the ngspice couplings."""
+
+
+@dataclass
+class IntegrationStats:
+    """What the last step cost: accepted and rejected steps, right-hand-side evaluations."""
+
+    accepted: int = 0
+    rejected: int = 0
+    evaluations: int = 0
+
+    def as_dict(self) -> Dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class FastCoupling(Coupling):
+    """Co-simulation steps integrated in Python: device state equations with a nodal solve of the array.
+
+    Parameters
+    ----------
+    circuit
+        The circuit (its device, shape, parameters and resistances; its ngspice settings are not used).
+    state_tolerance
+        Local error allowed per integration step, as a fraction of each state's range (default 1e-6).
+    record_states
+        Keep every cell's state trace (needed for ``count_disturbs``); ``False`` keeps only the final states.
+    refactor_iterations
+        Preconditioned CG iterations with the reused factorisation before it is refactorised.
+    min_step
+        Smallest integration step (s); below it the step fails with ``RuntimeError``.
+    max_state_change
+        Largest change of any state in one integration step, as a fraction of its range (default 0.01).
+    max_rank
+        Linear cells: most cells moved since the reference factorisation before it is refactorised
+        (:class:`~circuitsim.cosim.fast_array.LowRankArray`); default ``2 sqrt(M N)`` within [16, 256].
+        When the cells move everywhere (no threshold) and the reference would be refactorised at every
+        few evaluations, the engine switches to CG preconditioned by the reference
+        (:class:`~circuitsim.cosim.fast_array.ArrayNetwork`).
+
+    Raises
+    ------
+    FastEngineError
+        For a circuit the engine cannot represent (see the module docstring).
+    """
+
+    circuit: CrossbarCircuit
+    state_tolerance: float = 1e-6
+    record_states: bool = True
+    refactor_iterations: int = 8
+    min_step: float = 1e-18
+    max_rank: Optional[int] = None
+    max_state_change: float = 0.01
+    mode: str = field(default="fast", init=False)
+
+    def __post_init__(self) -> None:
+        why = unsupported_reason(self.circuit)
+        if why is not None:
+            raise FastEngineError(f"mode 'fast' cannot run this circuit: {why}; use mode 'restart' or "
+                                  f"'lock-step' (ngspice)")
+        if not (0 < self.state_tolerance < 1):
+            raise ValueError(f"state_tolerance must be in (0, 1), got {self.state_tolerance!r}")
+        c = self.circuit
+        self.network = ArrayNetwork(c.shape, c.r_row, c.r_col, c.r_source, c.r_sense,
+                                    refactor_iterations=self.refactor_iterations)
+        self.functions = device_functions(c.model)
+        self.params = parameter_values(c)
+        order = self.functions.order
+        self._initial_param = {s.name: s.initial_param for s in c.model.states}
+        self._lower, self._upper, self._range = state_ranges(c, order)
+        self.stats = IntegrationStats()
+        self._x: Optional[np.ndarray] = None
+        m, n = c.shape
+        rank = self.max_rank if self.max_rank is not None else int(min(256, max(16, 2 * np.sqrt(m * n))))
+        self.low_rank: Optional[LowRankArray] = LowRankArray(self.network, rank) if self.functions.linear else None
+
+    # -- the right-hand side ------------------------------------------------------------------------------
+    def _solve(self, s: np.ndarray, y: np.ndarray,
+               segment: Optional[Tuple[np.ndarray, np.ndarray, float]] = None) -> Tuple[Any, np.ndarray, np.ndarray]:
+        """Node voltages (``None`` in low-rank mode), cell voltages and cell currents at line voltages ``s``
+        (``segment = (s_a, s_b, theta)``: ``s`` lies at ``theta`` between two corners) and states ``y``."""
+        fn, p, net = self.functions, self.params, self.network
+        rows = list(y)
+        lr = self.low_rank
+        if lr is not None:
+            g = np.broadcast_to(fn.slope(0.0, rows, p), y.shape[1:]).astype(float)
+            lr.prepare(g)
+            if segment is None:
+                v0 = lr.base(s)
+            else:
+                sa, sb, theta = segment
+                va = lr.base(sa)
+                v0 = va if theta == 0.0 or np.array_equal(sa, sb) else va + theta * (lr.base(sb) - va)
+            v = lr.voltages(g, v0)
+            return None, v, g * v
+        if fn.linear:
+            g = np.broadcast_to(fn.slope(0.0, rows, p), y.shape[1:]).astype(float)
+            x = net.solve_linear(g, s, self._x)
+            v = net.cell_voltages(x)
+            i = g * v
+        else:
+            def cell(v: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    return (np.broadcast_to(fn.current(v, rows, p), v.shape),
+                            np.broadcast_to(fn.slope(v, rows, p), v.shape))
+            x = net.solve_nonlinear(cell, s, self._x)
+            v = net.cell_voltages(x)
+            i = cell(v)[0]
+        self._x = x
+        return x, v, i
+
+    def _rhs(self, s: np.ndarray, y: np.ndarray,
+             segment: Optional[Tuple[np.ndarray, np.ndarray, float]] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """State rates (S, cells) and cell currents (cells,) at line voltages ``s`` and states ``y``."""
+        self.stats.evaluations += 1
+        _, v, i = self._solve(s, y, segment)
+        return self.functions.rates(v, list(y), self.params), i
+
+    # -- a step ---------------------------------------------------------------------------------------------
+    def _run(self, program: LineProgram, states: Dict[str, np.ndarray],
+             extra: Optional[Dict[str, Waveform]]) -> StepResult:
+        """Integrate ``program`` from ``states`` (see :class:`FastCoupling`)."""
+        circuit = self.circuit
+        if extra:
+            raise FastEngineError(f"mode 'fast' cannot drive extra sources ({', '.join(extra)}); use mode "
+                                  "'restart' or 'lock-step'")
+        if tuple(program.shape) != tuple(circuit.shape):
+            raise ValueError(f"the program is for a {program.shape} array, the circuit is {circuit.shape}")
+        circuit.check_states(states)
+        start = time.perf_counter()
+        self.stats = IntegrationStats()
+        order = self.functions.order
+        y = np.stack([np.asarray(states[self._initial_param[name]], dtype=float).ravel() for name in order])
+        y0 = y.copy()
+        times, values = program._table()
+        atol = self.state_tolerance * self._range            # (S, 1)
+        t_out: List[float] = [0.0]
+        self._x = None
+        k1, i_cell = self._rhs(values[0], y)
+        currents: List[np.ndarray] = [self.network.column_currents(i_cell)]
+        log = TraceLog(y) if self.record_states else None
+        h = float(np.min(np.diff(times))) if len(times) > 1 else float(program.duration)
+        for a in range(len(times) - 1):
+            ta, tb = float(times[a]), float(times[a + 1])
+            if tb <= ta:
+                continue
+            sa, sb = values[a], values[a + 1]
+            span = tb - ta
+
+            def line(t: float) -> Tuple[np.ndarray, Tuple[np.ndarray, np.ndarray, float]]:
+                theta = (t - ta) / span
+                return sa + theta * (sb - sa), (sa, sb, theta)
+
+            t = ta
+            while t < tb:
+                h = min(h, tb - t)
+                last = t + h >= tb - 1e-12 * span
+                t_new = tb if last else t + h
+                h = t_new - t
+                k2, _ = self._rhs(*_at(line(t + _C2 * h), y + (_C2 * h) * k1))
+                k3, _ = self._rhs(*_at(line(t + _C3 * h), y + (_C3 * h) * k2))
+                y_new = y + h * (_B[0] * k1 + _B[1] * k2 + _B[2] * k3)
+                k4, i_new = self._rhs(*_at(line(t_new), y_new))
+                err = h * (_E[0] * k1 + _E[1] * k2 + _E[2] * k3 + _E[3] * k4)
+                norm = float(np.max(np.abs(err) / atol)) if err.size else 0.0
+                # a step moves no state by more than max_state_change of its range: the error estimate of a
+                # low-order pair can vanish across a sharp window or threshold it stepped over
+                change = float(np.max(np.abs(y_new - y) / self._range)) if y.size else 0.0
+                norm = max(norm, (change / self.max_state_change) ** 3)
+                if not np.isfinite(norm):
+                    norm = np.inf
+                if norm <= 1.0:
+                    t, y, k1 = t_new, y_new, k4
+                    self.stats.accepted += 1
+                    t_out.append(t)
+                    currents.append(self.network.column_currents(i_new))
+                    if log is not None:
+                        log.record(y)
+                    grow = 50.0 if norm == 0 else min(50.0, 0.9 * norm ** (-1.0 / 3.0))
+                    h = h * max(grow, 1.0)
+                else:
+                    self.stats.rejected += 1
+                    h = h * max(0.1, 0.9 * norm ** (-1.0 / 3.0))
+                    if h < self.min_step:
+                        raise RuntimeError(f"fast engine: the step fell below {self.min_step:g} s at t = {t:.6g} s "
+                                           f"(states changing too fast for the explicit integrator); use mode "
+                                           f"'restart' (ngspice)")
+            lr = self.low_rank
+            if lr is not None and lr.refactorisations > 8 and 4 * lr.refactorisations > self.stats.evaluations:
+                self.low_rank = None      # the cells move everywhere: CG with a reused factorisation instead
+        seconds = time.perf_counter() - start
+        return self._result(np.array(t_out), np.array(currents), y, y0, log, seconds)
+
+    def _result(self, t: np.ndarray, currents: np.ndarray, y: np.ndarray, y0: np.ndarray,
+                log: Optional[TraceLog], seconds: float) -> StepResult:
+        circuit = self.circuit
+        m, n = circuit.shape
+        arrays = {CrossbarProbes.column_current(j): currents[:, j] for j in range(n)}
+        names = circuit.state_vectors()
+        order = self.functions.order
+        state_names = [names[self._initial_param[name]] for name in order]
+        vectors = StepVectors(arrays, state_names, log, [row for row in y0])
+        clipped = np.clip(y, self._lower, self._upper)
+        final = {self._initial_param[name]: clipped[k].reshape(m, n) for k, name in enumerate(order)}
+        return StepResult(t, vectors, final, seconds)  # type: ignore[arg-type]

@@ -1,0 +1,293 @@
+"""The array's nodal equations for the fast transient engine, with factorisation reuse.
+
+Layer: used by :mod:`circuitsim.cosim.fast`; builds on the fast solver's node
+system (:class:`circuitsim.crossbar.solver._DirectSystem`: the same circuit
+:func:`circuitsim.crossbar.netlist.crossbar_deck` writes: row drivers through
+``r_source`` at column 0, row and column wire segments, the cell between row
+node ``(i, j)`` and column node ``(i, j)``, each column through ``r_sense`` to
+its sense source).
+
+At each time point of a step the engine solves KCL
+
+    ``F(x) = L x + C^T i(C x) - S s = 0``
+
+for the node voltages ``x`` (``L``: wires, drivers and senses; ``C``: the
+cell incidence; ``i``: the cell currents at the present states; ``s``: the
+line voltages).  Between two time points the cells' conductances move by a
+fraction of a percent, so the Jacobian ``J = L + C^T diag(di/dv) C`` barely
+changes: :class:`ArrayNetwork` keeps the sparse LU of an earlier ``J`` (the
+*reference*) and solves the present one by conjugate gradients
+preconditioned with it (``J`` is symmetric positive definite for monotone
+two-terminal cells).  If the cells changed by a relative ``d``, the
+preconditioned matrix has its eigenvalues in ``[1 - d, 1 + d]`` and CG gains
+about ``log10(d / 4)`` digits per iteration; a change confined to ``k``
+cells is a rank-``k`` perturbation, which CG resolves in at most ``k + 1``
+iterations.  When CG needs more than ``refactor_iterations`` iterations the
+present ``J`` is factorised and becomes the reference.  With the exact
+reference (nothing moved) a solve is one triangular solve.
+
+Nonlinear cell I-V (e.g. a sinh-type memristor) is Newton's method on
+``F``, each correction solved the same way, steps limited to ``max_step``
+volts on any cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional, Tuple
+
+import numpy as np
+
+from circuitsim.crossbar.solver import _DirectSystem, _Problem
+
+__all__ = ["ArrayNetwork", "NetworkStats"]
+
+#: ``cell(v) -> (i, di/dv)`` per cell, (M*N,) each
+CellFunction = Callable[[np.ndarray], Tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class NetworkStats:
+    """Counters of an :class:`ArrayNetwork` (for benchmarks and tests)."""
+
+    solves: int = 0
+    factorisations: int = 0
+    cg_iterations: int = 0
+    newton_iterations: int = 0
+    exact_reuse: int = 0
+
+    def as_dict(self) -> Dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ArrayNetwork:
+    """Nodal equations of an ``M x N`` crossbar with wire, driver and sense resistance.
+
+    Parameters
+    ----------
+    shape
+        ``(M, N)``.
+    r_row, r_col, r_source, r_sense
+        Wire segment, driver and sense resistances (ohm, finite, > 0).
+    refactor_iterations
+        Conjugate-gradient iterations allowed with the reference factorisation
+        before the present Jacobian is factorised instead.
+    tolerance
+        A solve stops when a correction moves no node by more than
+        ``tolerance`` times the largest line voltage (V/V).
+    max_newton
+        Newton iteration limit for nonlinear cells.
+    """
+
+    shape: Tuple[int, int]
+    r_row: float
+    r_col: float
+    r_source: float
+    r_sense: float
+    refactor_iterations: int = 8
+    tolerance: float = 1e-13
+    max_newton: int = 100
+    stats: NetworkStats = field(default_factory=NetworkStats)
+
+    def __post_init__(self) -> None:
+        m, n = self.shape
+        prob = _Problem(g=np.ones((m, n)), v=np.zeros((1, m)), single=True, r_row=float(self.r_row),
+                        r_col=float(self.r_col), r_source=np.full(m, float(self.r_source)),
+                        r_sense=np.full(n, float(self.r_sense)))
+        system = _DirectSystem(prob)
+        if np.any(system.held >= 0) or system.n_u != system.n_all:
+            raise ValueError("the fast engine needs every resistance finite and > 0 (no merged or held nodes)")
+        self._system = system
+        self._lin = system.lin.tocsr()
+        self._inj = system.inj.tocsr()
+        self._inc = system.inc.tocsr()
+        self._inc_t = system.inc.T.tocsr()
+        self._order = system.order
+        # column currents: the cells of column j are rows j, j+N, ... of the row-major cell vector
+        self._lu = None
+        self._ref_slope: Optional[np.ndarray] = None
+        self.n_nodes = system.n_all
+
+    # -- pieces ---------------------------------------------------------------------------------------------
+    def rhs(self, s: np.ndarray) -> np.ndarray:
+        """Injected currents ``S s`` (A) for line voltages ``s = [rows (M), columns (N)]`` (V)."""
+        return self._inj @ s
+
+    def cell_voltages(self, x: np.ndarray) -> np.ndarray:
+        """Row node minus column node of every cell (V), (M*N,) row-major."""
+        return self._inc @ x
+
+    def column_currents(self, cell_current: np.ndarray) -> np.ndarray:
+        """Current into each column's sense node (A), (N,): the sum of its cells' currents (KCL)."""
+        m, n = self.shape
+        return cell_current.reshape(m, n).sum(axis=0)
+
+    def _apply(self, slope: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return self._lin @ x + self._inc_t @ (slope * (self._inc @ x))
+
+    def _factor(self, slope: np.ndarray) -> None:
+        self._lu = self._system.factor(slope)
+        self._ref_slope = slope.copy()
+        self.stats.factorisations += 1
+
+    def _precondition(self, r: np.ndarray) -> np.ndarray:
+        z = np.empty_like(r)
+        z[self._order] = self._lu.solve(r[self._order])
+        return z
+
+    def _linear_solve(self, slope: np.ndarray, b: np.ndarray, x: np.ndarray, tol: float) -> np.ndarray:
+        """``(L + C^T diag(slope) C) x = b`` from the start ``x``: PCG with the reference factor, or refactor."""
+        if self._lu is None:
+            self._factor(slope)
+        elif np.array_equal(slope, self._ref_slope):
+            self.stats.exact_reuse += 1
+            x = x + self._precondition(b - self._apply(slope, x))
+            return x + self._precondition(b - self._apply(slope, x))    # one refinement: rounding only
+        x = x.copy()
+        r = b - self._apply(slope, x)
+        z = self._precondition(r)
+        p = z.copy()
+        rz = float(r @ z)
+        for _ in range(self.refactor_iterations):
+            if rz == 0.0:
+                return x
+            q = self._apply(slope, p)
+            alpha = rz / float(p @ q)
+            x += alpha * p
+            self.stats.cg_iterations += 1
+            if abs(alpha) * float(np.max(np.abs(p))) <= tol:
+                return x
+            r -= alpha * q
+            z = self._precondition(r)
+            rz_new = float(r @ z)
+            p = z + (rz_new / rz) * p
+            rz = rz_new
+        self._factor(slope)
+        x = x + self._precondition(b - self._apply(slope, x))
+        return x + self._precondition(b - self._apply(slope, x))
+
+    # -- the solve ------------------------------------------------------------------------------------------
+    def solve_linear(self, conductance: np.ndarray, s: np.ndarray, start: Optional[np.ndarray] = None) -> np.ndarray:
+        """Node voltages (V), (nodes,), for linear cells of ``conductance`` (S, (M*N,)) and line voltages ``s``."""
+        self.stats.solves += 1
+        scale = float(np.max(np.abs(s))) if s.size else 0.0
+        if scale == 0.0:
+            return np.zeros(self.n_nodes)
+        x = np.zeros(self.n_nodes) if start is None else start
+        return self._linear_solve(conductance, self.rhs(s), x, self.tolerance * scale)
+
+    def solve_nonlinear(self, cell: CellFunction, s: np.ndarray, start: Optional[np.ndarray] = None,
+                        max_step: float = 0.2) -> np.ndarray:
+        """Node voltages (V) for cells of current ``cell(v) -> (i, di/dv)`` by Newton from ``start``."""
+        self.stats.solves += 1
+        scale = max(float(np.max(np.abs(s))) if s.size else 0.0, 1e-3)
+        tol = self.tolerance * scale
+        b = self.rhs(s)
+        x = np.zeros(self.n_nodes) if start is None else start.copy()
+        for _ in range(self.max_newton):
+            self.stats.newton_iterations += 1
+            i, di = cell(self.cell_voltages(x))
+            residual = self._lin @ x + self._inc_t @ i - b
+            dx = self._linear_solve(di, -residual, np.zeros_like(x), tol)
+            big = float(np.max(np.abs(self.cell_voltages(dx)))) if dx.size else 0.0
+            if big > max_step:
+                dx *= max_step / big
+            x += dx
+            if float(np.max(np.abs(dx))) <= tol:
+                return x
+        raise RuntimeError(f"the array's Newton iteration did not converge in {self.max_newton} iterations "
+                           f"(last step {float(np.max(np.abs(dx))):.3g} V)")
+
+
+@dataclass
+class LowRankArray:
+    """Cell voltages of a linear-cell array whose conductances move in few cells: a reference factorisation
+    plus an exact low-rank (Woodbury) correction for the cells that moved.
+
+    With the reference nodal matrix ``A0`` (conductances ``g0``) and the cells ``K`` whose conductance
+    differs from it by ``d = g - g0``, ``A = A0 + U diag(d) U^T`` (``U = C_K^T``, the incidence of the
+    moved cells) and, with ``Z = A0^{-1} U``,
+
+        ``x = x0 - Z (I + diag(d) U^T Z)^{-1} diag(d) U^T x0``,  ``x0 = A0^{-1} S s``
+
+    so the cell voltages are ``v = v0 - (C Z) q`` with ``q`` from a ``k x k`` solve.  ``v0`` is linear in
+    the line voltages: the engine asks for it at the corners of the line program (:meth:`base`, cached)
+    and interpolates inside a ramp.  A write pulse moves the cells it selects (a threshold device's
+    half-selected cells stay), so ``k`` stays small for a while; past ``max_rank`` moved cells the present
+    conductances are factorised as the new reference.
+
+    Parameters
+    ----------
+    network
+        The :class:`ArrayNetwork` (its node system and counters).
+    max_rank
+        Most moved cells before refactorising.
+    """
+
+    network: ArrayNetwork
+    max_rank: int = 64
+
+    def __post_init__(self) -> None:
+        self._g0: Optional[np.ndarray] = None
+        self._lu = None
+        self._bases: Dict[bytes, np.ndarray] = {}
+        self._cells = np.zeros(0, dtype=np.int64)
+        self._cz = np.zeros((self.network.shape[0] * self.network.shape[1], 0))
+        self.refactorisations = 0
+
+    def _factor(self, g: np.ndarray) -> None:
+        net = self.network
+        self._lu = net._system.factor(g)
+        net.stats.factorisations += 1
+        self.refactorisations += 1
+        self._g0 = g.copy()
+        self._bases = {}
+        self._cells = np.zeros(0, dtype=np.int64)
+        self._cz = np.zeros((g.size, 0))
+
+    def _solve(self, b: np.ndarray) -> np.ndarray:
+        order = self.network._order
+        x = np.empty_like(b)
+        x[order] = self._lu.solve(np.asfortranarray(b[order]))
+        return x
+
+    def prepare(self, g: np.ndarray) -> None:
+        """Take conductances ``g`` (S, (M*N,)): add the newly moved cells, or refactorise past ``max_rank``."""
+        if self._g0 is None:
+            self._factor(g)
+            return
+        moved = np.flatnonzero(g != self._g0)
+        if moved.size > self.max_rank:
+            self._factor(g)
+            return
+        new = np.setdiff1d(moved, self._cells, assume_unique=True)
+        if new.size:
+            net = self.network
+            u = net._inc[new].T.toarray()                           # (nodes, k_new): +1 row node, -1 column node
+            z = self._solve(u)
+            self._cz = np.hstack([self._cz, net._inc @ z])
+            self._cells = np.concatenate([self._cells, new])
+
+    def base(self, s: np.ndarray) -> np.ndarray:
+        """Cell voltages (V) at the reference conductances for line voltages ``s`` (cached per ``s``)."""
+        key = s.tobytes()
+        v = self._bases.get(key)
+        if v is None:
+            net = self.network
+            v = net._inc @ self._solve(net.rhs(s))
+            self._bases[key] = v
+        return v
+
+    def voltages(self, g: np.ndarray, v0: np.ndarray) -> np.ndarray:
+        """Cell voltages (V) at conductances ``g`` (after :meth:`prepare`) from the reference's ``v0``."""
+        self.network.stats.solves += 1
+        k = self._cells
+        if k.size == 0:
+            return v0
+        d = g[k] - self._g0[k]
+        if not np.any(d):
+            return v0
+        w = self._cz[k]                                              # U^T Z, (k, k)
+        q = np.linalg.solve(np.eye(k.size) + d[:, None] * w, d * v0[k])
+        return v0 - self._cz @ q

@@ -619,7 +619,7 @@ def test_catalogue_cell_validation():
     with pytest.raises(ValueError, match="unknown parameter 'rxx'"):
         CrossbarSpec(None, np.ones(2), 1.0, 1.0, cell=CatalogueCell("lid_joglekar", np.full((2, 2), 0.5),
                                                                     params={"rxx": 1.0}))
-    with pytest.raises(KeyError, match="no device 'nope'"):
+    with pytest.raises(ValueError, match="no device 'nope' in the catalogue"):
         CatalogueCell("nope", np.ones((1, 1)))
 
 

@@ -218,7 +218,9 @@ def test_irdrop_kind_matches_irdrop_report(tmp_path):
     ds = run_sweep(spec, tmp_path, scheduler="serial").dataset
     for n in (5, 9):
         g = nominal_conductance(n, n, 1e-6, 1e-5, 0)
-        rep = irdrop_report(g, np.full(n, 0.2), 2.0, 2.0, 1e-3, 1e-3)
+        from circuitsim.crossbar.spec import CrossbarSpec
+
+        rep = irdrop_report(CrossbarSpec(g, np.full(n, 0.2), r_row=2.0, r_col=2.0, r_source=1e-3, r_sense=1e-3))
         got = ds.sel(size=n, r_wire=2.0)
         assert float(got["rms_rel_error"]) == rep.rms_rel_error
         assert float(got["worst_cell_fraction"]) == rep.worst_cell_fraction

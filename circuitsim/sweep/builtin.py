@@ -237,7 +237,7 @@ def _close_engines() -> None:
 
 
 NETLIST_OPTIONS: Dict[str, Any] = {"template": "", "template_file": "", "outputs": REQUIRED, "engine": "batch",
-                                   "timeout": 0.0}
+                                   "timeout": 0.0, "allow_shell": False}
 
 
 def _netlist_parameters(options: Mapping[str, Any]) -> Dict[str, Any]:
@@ -257,6 +257,17 @@ def _check_netlist(p: Mapping[str, Any]) -> None:
     for name, expr in outputs.items():
         if not isinstance(expr, str) or not parse_output(expr)[1]:
             raise ValueError(f"outputs.{name} must be a vector name or REDUCTION(vector), got {expr!r}")
+    timeout = p["timeout"]
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout >= 0):
+        raise ValueError(f"timeout must be a finite number of seconds >= 0 (0: none), got {timeout!r}")
+    if not p.get("allow_shell") and all(name in p for name in placeholders(p["template"])):
+        from circuitsim.spice.deck import prepare_deck
+        from circuitsim.spice.errors import NetlistError
+
+        try:                                   # the rendered deck, as each point will run it
+            prepare_deck(render_template(p["template"], p), allow_shell=False)
+        except NetlistError as exc:
+            raise ValueError(f"the template: {exc}") from None
 
 
 def netlist_task(params: Mapping[str, Any], *, rng: np.random.Generator, variability: Variability) -> Dict[str, Any]:
@@ -269,7 +280,7 @@ def netlist_task(params: Mapping[str, Any], *, rng: np.random.Generator, variabi
     """
     deck = render_template(params["template"], params)
     timeout = float(params["timeout"]) or None
-    result = _engine(params["engine"]).run(deck, None, timeout=timeout)
+    result = _engine(params["engine"]).run(deck, None, timeout=timeout, allow_shell=bool(params.get("allow_shell")))
     out: Dict[str, Any] = {}
     for name, expr in params["outputs"].items():
         how, vector = parse_output(expr)

@@ -23,35 +23,56 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentPar
                    help="'local' (default): a LocalCluster of single-threaded worker processes on this machine; "
                         "tcp://HOST:PORT: a running `dask scheduler`; 'serial': this process, no Dask")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="local worker processes (default: one per core); ignored with an address")
+                   help="local worker processes (default: one per core; at most what the machine holds: 2 per "
+                        "core, ~300 MB of memory each, the open-file limit); ignored with an address")
     p.add_argument("--out", metavar="DIR", help="output folder (default: results/sweeps/SPEC-NAME)")
     p.add_argument("--resume", action="store_true",
                    help="keep the points already in DIR and compute only the missing (and failed) ones")
     p.add_argument("--retries", type=int, default=2, metavar="N",
                    help="extra attempts of a point that raised (default 2); points whose worker died are "
                         "rescheduled by Dask anyway")
-    p.add_argument("--check", action="store_true", help="validate the spec, print its points, run nothing")
+    p.add_argument("--check", action="store_true",
+                   help="validate the spec, print a summary (dimensions, points, memory, disk, time), run nothing")
+    p.add_argument("--allow-shell", action="store_true",
+                   help="trust the spec's netlist template: let its .control block run programs, load libraries "
+                        "and write outside the run folder (refused otherwise: a template is code)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the ``sweep`` subcommand; errors a user can cause raise ``ValueError``/``OSError`` (exit 2)."""
+    from circuitsim.sweep.budget import WARN_SECONDS, check_budget, estimate, worker_cap, writable_folder
+    from circuitsim.sweep.execute import default_workers
     from circuitsim.sweep.spec import load_spec
 
-    spec = load_spec(args.spec)
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if args.retries < 0:
         raise ValueError(f"--retries must be >= 0, got {args.retries}")
+    spec = load_spec(args.spec, allow_shell=args.allow_shell)
+    workers = args.workers
+    local = args.scheduler in (None, "local")
+    if local and workers is not None:
+        cap, why = worker_cap()
+        if workers > cap:
+            print(f"circuitsim: --workers {workers} capped at {cap}: this machine holds no more ({why})",
+                  file=sys.stderr)
+            workers = cap
+    planned = 1 if args.scheduler == "serial" else (workers or default_workers())
     dims = " x ".join(f"{d} ({n})" for d, n in zip(spec.dims, spec.shape))
     if args.check:
-        print(f"{args.spec}: kind {spec.kind}, {spec.size} points: {dims}")
+        print(f"{args.spec}: kind {spec.kind}, {spec.size:,} points: {dims}")
+        print(f"estimate: {estimate(spec, planned).describe()}")
         return 0
     out = Path(args.out) if args.out else Path("results") / "sweeps" / Path(args.spec).stem
+    writable_folder(out)
+    est = check_budget(spec, out, planned)
+    if est.seconds > WARN_SECONDS:
+        print(f"circuitsim: a long sweep: {est.describe()}", file=sys.stderr)
     from circuitsim.sweep.runner import run_sweep
 
-    result = run_sweep(spec, out, scheduler=args.scheduler, workers=args.workers, resume=args.resume,
+    result = run_sweep(spec, out, scheduler=args.scheduler, workers=workers, resume=args.resume,
                        retries=args.retries, progress=not args.no_progress)
     where = f" on {result.executor}" if result.executor else ""
     print(f"sweep {spec.kind}: {result.total} points ({dims}){where}: computed {result.computed}, "

@@ -138,11 +138,16 @@ class DaskExecutor:
         Extra attempts of a task that raised (Dask's ``retries=``).  A task
         whose worker died is rescheduled by Dask on its own.
     connect_timeout
-        Seconds to wait for the scheduler and for its first worker.
+        Seconds to wait for the scheduler to answer (nothing listening, or another service, fails within it).
+    worker_timeout
+        Seconds to wait for the scheduler's first worker.
+    window
+        Tasks in flight at once (default: 4 per worker, at least 64); the rest are submitted as tasks finish,
+        so a sweep of millions of points never holds them all.
     """
 
     def __init__(self, scheduler: str = "local", workers: Optional[int] = None, retries: int = 2,
-                 connect_timeout: float = 60.0):
+                 connect_timeout: float = 5.0, worker_timeout: float = 60.0, window: Optional[int] = None):
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         if retries < 0:
@@ -151,6 +156,8 @@ class DaskExecutor:
         self.workers = workers
         self.retries = retries
         self.connect_timeout = connect_timeout
+        self.worker_timeout = worker_timeout
+        self.window = window
         self.client: Any = None
         self.cluster: Any = None
         self.run_id = uuid.uuid4().hex[:12]
@@ -170,16 +177,21 @@ class DaskExecutor:
             self.client = Client(self.cluster)
             self.description = f"{n} local worker process(es)"
         else:
+            probe_scheduler(self.scheduler, self.connect_timeout)
             try:
                 self.client = Client(self.scheduler, timeout=self.connect_timeout)
             except (OSError, TimeoutError) as exc:
-                raise OSError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}") from None
+                raise OSError(f"cannot reach the Dask scheduler at {self.scheduler} within {self.connect_timeout:g} s "
+                              f"({exc}); is `dask scheduler` running there?") from None
+            except Exception as exc:  # noqa: BLE001 - another service's bytes read as a message (MemoryError...)
+                raise OSError(f"{self.scheduler} does not answer like a Dask scheduler ({type(exc).__name__}); "
+                              f"give the address of a running `dask scheduler` (default port 8786)") from None
             try:
-                self.client.wait_for_workers(1, timeout=self.connect_timeout)
+                self.client.wait_for_workers(1, timeout=self.worker_timeout)
             except TimeoutError:
                 self.client.close()
                 raise OSError(f"the Dask scheduler at {self.scheduler} has no worker after "
-                              f"{self.connect_timeout:g} s; start some with `dask worker {self.scheduler}`") from None
+                              f"{self.worker_timeout:g} s; start some with `dask worker {self.scheduler}`") from None
             try:
                 self.check_workers()
             except BaseException:
@@ -225,13 +237,26 @@ class DaskExecutor:
         from distributed import as_completed
 
         futures: Dict[Any, PointTask] = {}
-        for task in tasks:
+        pending = iter(tasks)
+        workers = len(self.client.scheduler_info(n_workers=-1).get("workers", {})) or 1
+        window = self.window or max(64, 4 * workers)
+
+        def submit(task: PointTask) -> Any:
             future = self.client.submit(run_point, task, key=f"circuitsim-sweep-{self.run_id}-{task.index}",
                                         retries=self.retries, pure=False)
             futures[future] = task
+            return future
+
+        first = [submit(task) for task, _ in zip(pending, range(window))]
+        if not first:
+            return
+        flow = as_completed(first)
         try:
-            for future in as_completed(list(futures)):
+            for future in flow:
                 task = futures.pop(future)
+                following = next(pending, None)         # streamed: one in, one out
+                if following is not None:
+                    flow.add(submit(following))
                 if future.status == "finished":
                     outcome: Outcome = (task, future.result(), None)
                 else:
@@ -245,6 +270,52 @@ class DaskExecutor:
         finally:
             if futures and self.client is not None:
                 self.client.cancel(list(futures))
+
+
+def probe_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Fail fast, with the cause, when nothing listens at a scheduler address or another service does.
+
+    A Dask scheduler waits for the client to speak first; a service that sends a banner (SSH, SMTP, FTP) is not
+    one.  Raises ``OSError`` naming the address.
+    """
+    import socket as _socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls", ""):
+        return                                           # inproc://, ucx://: leave it to distributed
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError(f"--scheduler {address!r}: the port is not a number (tcp://HOST:PORT)") from None
+    if not host or port is None:
+        raise ValueError(f"--scheduler {address!r} needs a host and a port, like tcp://HOST:8786")
+    try:
+        conn = _socket.create_connection((host, port), timeout=timeout)
+    except _socket.gaierror as exc:
+        raise OSError(f"--scheduler {address}: unknown host {host!r} ({exc.strerror})") from None
+    except (_socket.timeout, TimeoutError):
+        raise OSError(f"--scheduler {address}: no answer from {host}:{port} within {timeout:g} s (a firewall, or a "
+                      f"wrong address?)") from None
+    except OSError as exc:
+        raise OSError(f"--scheduler {address}: nothing listens on {host}:{port} ({exc.strerror}); start "
+                      f"`dask scheduler --port {port}` there, or use --scheduler local") from None
+    try:
+        conn.settimeout(0.5)
+        try:
+            banner = conn.recv(64)
+        except (_socket.timeout, TimeoutError):
+            banner = None                                 # silent, as a Dask scheduler is
+        except OSError:
+            banner = None
+    finally:
+        conn.close()
+    # distributed greets too, with a frame header: a little-endian 64-bit size (small); a text banner
+    # read as that size is exabytes (distributed then tries to allocate it: MemoryError)
+    if banner and (int.from_bytes(banner[:8].ljust(8, b"\0"), "little") > 2 ** 32 or len(banner) < 8):
+        shown = banner.decode("ascii", "replace").strip()[:40]
+        raise OSError(f"--scheduler {address}: the service on {host}:{port} is not a Dask scheduler (it greeted with "
+                      f"{shown!r}); give the address of a running `dask scheduler` (default port 8786)")
 
 
 def make_executor(scheduler: Optional[str] = "local", workers: Optional[int] = None, retries: int = 2) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 from circuitsim.sweep.execute import PointTask, make_executor
 from circuitsim.sweep.spec import SweepSpec, load_spec
@@ -85,8 +85,16 @@ def run_sweep(spec: Union[SweepSpec, str, Path], out: Union[str, Path], *, sched
     store = PointStore(out, spec, resume=resume)
     done = store.done() if resume else set()
     run = SweepRun(out=Path(out), total=spec.size, skipped=len(done))
-    points = {i: spec.point(i) for i in range(spec.size) if i not in done}
-    todo = [PointTask.from_point(point, kind.function) for point in points.values()]
+    coords: Dict[int, Dict[str, Any]] = {}
+
+    def tasks() -> Iterator[PointTask]:            # streamed: a point is built when it is submitted
+        for i in range(spec.size):
+            if i not in done:
+                point = spec.point(i)
+                coords[i] = point.coords
+                yield PointTask.from_point(point, kind.function)
+
+    todo = run.total > len(done)
     executor = make_executor(scheduler, workers, retries) if isinstance(scheduler, (str, type(None))) else scheduler
     bar = None
     if progress:
@@ -97,13 +105,14 @@ def run_sweep(spec: Union[SweepSpec, str, Path], out: Union[str, Path], *, sched
         if todo:
             with executor:
                 run.executor = executor.description
-                for task, result, error in executor.run(todo):
+                for task, result, error in executor.run(tasks()):
+                    point_coords = coords.pop(task.index)
                     if error is None:
-                        record = {"status": "ok", "coords": points[task.index].coords, **result}
+                        record = {"status": "ok", "coords": point_coords, **result}
                         run.computed += 1
                     else:
                         text = f"{type(error).__name__}: {error}"
-                        record = {"status": "failed", "coords": points[task.index].coords, "error": text}
+                        record = {"status": "failed", "coords": point_coords, "error": text}
                         run.failed[task.index] = text
                     store.write(task.index, record)
                     if on_point is not None:

@@ -179,7 +179,8 @@ class SweepSpec:
             mc = {"samples": self.montecarlo.samples, "device_sigma": self.montecarlo.device_sigma,
                   "cycle_sigma": self.montecarlo.cycle_sigma, "pulses": self.montecarlo.pulses,
                   "spread": dict(sorted(self.montecarlo.spread.items()))}
-        return {"kind": self.kind, "options": self.options, "parameters": self.parameters, "grid": self.grid,
+        options = {k: v for k, v in self.options.items() if k != "allow_shell"}   # trust is not the sweep's
+        return {"kind": self.kind, "options": options, "parameters": self.parameters, "grid": self.grid,
                 "montecarlo": mc, "seed": self.seed}
 
     def fingerprint(self) -> str:
@@ -191,18 +192,49 @@ class SweepSpec:
 # --------------------------------------------------------------------------- parsing
 
 
-def load_spec(path: Union[str, Path]) -> SweepSpec:
-    """Read and validate a TOML sweep spec (relative file options resolve from its folder)."""
-    path = Path(path)
+def read_text_file(path: Path, what: str) -> str:
+    """A small UTF-8 text file, or :class:`SweepSpecError` naming it (missing, a folder, a FIFO, not UTF-8)."""
+    import stat
+
     try:
-        text = path.read_text()
+        info = path.stat()
     except OSError as exc:
-        raise SweepSpecError(f"cannot read the sweep spec {path}: {exc.strerror or exc}") from None
+        raise SweepSpecError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SweepSpecError(f"{what} {path} is a folder, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SweepSpecError(f"{what} {path} is not a regular file (a FIFO or device could block for ever)")
+    if info.st_size > MAX_SPEC_BYTES:
+        raise SweepSpecError(f"{what} {path} is {info.st_size / 1e6:.3g} MB; a spec or template is text of at most "
+                             f"{MAX_SPEC_BYTES / 1e6:g} MB")
+    blob = path.read_bytes()
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = blob.count(b"\n", 0, exc.start) + 1
+        raise SweepSpecError(f"{what} {path} is not UTF-8 text: byte 0x{blob[exc.start]:02x} on line {line} (a "
+                             f"Latin-1 or Windows character?); save the file as UTF-8") from None
+
+
+#: largest spec or template file read
+MAX_SPEC_BYTES = 50e6
+#: grids with at most this many combinations have the kind's check run on every one before anything runs;
+#: larger grids check every value of every dimension once (a point the check would refuse fails on its own)
+MAX_CHECKED_COMBINATIONS = 100_000
+
+
+def load_spec(path: Union[str, Path], *, allow_shell: bool = False) -> SweepSpec:
+    """Read and validate a TOML sweep spec (relative file options resolve from its folder).
+
+    ``allow_shell`` trusts the spec's netlist template (see :func:`parse_spec`).
+    """
+    path = Path(path)
+    text = read_text_file(path, "the sweep spec")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SweepSpecError(f"{path} is not valid TOML: {exc}") from None
-    return parse_spec(data, base_dir=path.resolve().parent, source=text)
+    return parse_spec(data, base_dir=path.resolve().parent, source=text, allow_shell=allow_shell)
 
 
 def _scalar_type(value: Any) -> Optional[str]:
@@ -270,6 +302,9 @@ def _lookup_kind(task: Mapping[str, Any]) -> Tuple[Kind, Tuple[str, ...]]:
 
 def _options(kind: Kind, task: Mapping[str, Any], base_dir: Optional[Path]) -> Dict[str, Any]:
     given = {k: v for k, v in task.items() if k not in ("kind", "imports", "parameters")}
+    if "allow_shell" in given:
+        raise SweepSpecError("a spec cannot trust itself: pass --allow-shell to 'circuitsim sweep' (Python: "
+                             "load_spec(..., allow_shell=True)) if you trust this spec's template", "task.allow_shell")
     for name in given:
         if name not in kind.options:
             raise _unknown(f"task.{name}", [*kind.options, "kind", "imports", "parameters"],
@@ -288,9 +323,9 @@ def _options(kind: Kind, task: Mapping[str, Any], base_dir: Optional[Path]) -> D
             raise SweepSpecError("give 'template' or 'template_file', not both", "task.template_file")
         path = Path(file) if base_dir is None else base_dir / file
         try:
-            options["template"] = path.read_text()
-        except OSError as exc:
-            raise SweepSpecError(f"cannot read {path}: {exc.strerror or exc}", "task.template_file") from None
+            options["template"] = read_text_file(path, "the template file")
+        except SweepSpecError as exc:
+            raise SweepSpecError(str(exc), "task.template_file") from None
         options["template_file"] = str(file)
     return options
 
@@ -380,8 +415,24 @@ def _montecarlo(data: Mapping[str, Any], defaults: Mapping[str, Any], kind: Kind
     return MonteCarlo(samples, values.get("device_sigma"), values.get("cycle_sigma"), values.get("pulses"), spread)
 
 
-def parse_spec(data: Mapping[str, Any], base_dir: Optional[Union[str, Path]] = None, source: str = "") -> SweepSpec:
+def _each_value_once(grid: Mapping[str, List[Any]]) -> Iterator[Tuple[Any, ...]]:
+    """Combinations that hold every value of every dimension at least once (the others at their first)."""
+    first = [values[0] for values in grid.values()]
+    yield tuple(first)
+    for d, values in enumerate(grid.values()):
+        for value in values[1:]:
+            combo = list(first)
+            combo[d] = value
+            yield tuple(combo)
+
+
+def parse_spec(data: Mapping[str, Any], base_dir: Optional[Union[str, Path]] = None, source: str = "", *,
+               allow_shell: bool = False) -> SweepSpec:
     """Validate a parsed TOML document and build the :class:`SweepSpec`.
+
+    ``allow_shell``: a kind with an ``allow_shell`` option (``netlist``) gets it set to this value; without
+    it, a template's ``.control`` block may not run programs, load libraries or write outside the run folder
+    (:mod:`circuitsim.spice.checks`).  A spec cannot set it itself.
 
     Raises
     ------
@@ -399,6 +450,8 @@ def parse_spec(data: Mapping[str, Any], base_dir: Optional[Union[str, Path]] = N
     task = _table(data, "task", "task")
     kind, imports = _lookup_kind(task)
     options = _options(kind, task, base)
+    if "allow_shell" in kind.options:
+        options["allow_shell"] = bool(allow_shell)
     defaults = kind.parameter_defaults(options)
     fixed_raw = _table(task, "parameters", "task.parameters")
     fixed: Dict[str, Any] = {}
@@ -429,7 +482,10 @@ def parse_spec(data: Mapping[str, Any], base_dir: Optional[Union[str, Path]] = N
         raise SweepSpecError(f"must be a string, got {title!r}", "title")
     spec = SweepSpec(kind.name, options, parameters, grid, montecarlo, seed, title, imports, source)
     if kind.check is not None:
-        for combo in itertools.product(*grid.values()):
+        combos: Any = itertools.product(*grid.values())
+        if math.prod(len(v) for v in grid.values()) > MAX_CHECKED_COMBINATIONS:
+            combos = _each_value_once(grid)
+        for combo in combos:
             values = dict(zip(grid, combo))
             params = {**options, **parameters, **values}
             try:

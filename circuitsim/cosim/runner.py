@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Type, Union
 
 from circuitsim.atomic import write_atomic
+from circuitsim.cosim.budget import check_run_budget
 from circuitsim.cosim.checkpoint import (CHECKPOINT, CheckpointError, describe_identity, load_checkpoint,
                                          restore_learned, save_checkpoint)
 from circuitsim.cosim.config import ConfigError, Section, load_config
@@ -197,6 +198,7 @@ def run_experiment(source: Union[str, Path, Mapping[str, Any], Experiment], out:
     """
     experiment, config, mode = _experiment_and_mode(source, mode)
     horizon = _check_mode(experiment, mode)
+    check_run_budget(experiment)                 # refuse what cannot finish, before any file or step
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _prepare_folder(out, resume, overwrite)

@@ -13,6 +13,8 @@ from typing import Dict, List
 
 from circuitsim.models.language import Device
 
+__all__ = ["DEVICES", "device_names", "get_device"]
+
 
 def _collect() -> Dict[str, Device]:
     devices: Dict[str, Device] = {}

@@ -686,7 +686,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         top = (exc.name or "").split(".")[0]
         if top in OPTIONAL_MODULES:
             return _fail(f"'{args.command}' needs the optional package {top}, which is not installed: "
-                         f"pip install 'circuitsim[{OPTIONAL_MODULES[top]}]'")
+                         f"pip install 'circuitsim-ngspice[{OPTIONAL_MODULES[top]}]'")
         return _fail(f"internal error (ModuleNotFoundError: {exc}); run with CIRCUITSIM_DEBUG=1 for the traceback "
                      "and please report it")
     except MemoryError:

@@ -6,3 +6,5 @@
   the cells, the generator and the fast solver);
 * ``oscillators``, ``spintronics``: waveform analyses of the Mott and spintronic circuits.
 """
+
+__all__ = ["datasheets", "devices", "irdrop", "oscillators", "spintronics"]

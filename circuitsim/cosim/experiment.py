@@ -103,8 +103,8 @@ class Experiment(ABC):
     implement :meth:`step`.  The constructor must not run SPICE: a sweep
     builds the experiment of every point first to check its file.
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     kind
         Name in reports and on the progress bar (default: the class name).
     tables
@@ -121,18 +121,18 @@ class Experiment(ABC):
         The per-step metric a sweep records as a curve (``None``: none).
     summary_metrics
         Scalar summary entries a sweep plots against its swept keys.
-
-    Attributes set by :meth:`__init__`
-    ----------------------------------
     config
-        The experiment file as a dict (what checkpoints are matched against).
+        Set by :meth:`__init__`: the experiment file as a dict (what checkpoints are matched against).
     steps, seed, update_mode
-        From ``[experiment]``: the step count, the seed of ``state.rng`` and
+        Set by :meth:`__init__` from ``[experiment]``: the step count, the seed of ``state.rng`` and
         ``"physical"`` or ``"abstract"`` (abstract updates set states between
         steps, which only restart mode can take).
     circuit
         The :class:`~circuitsim.cosim.circuit.CrossbarCircuit` (set it in the
         subclass's ``__init__``).
+    base_dir
+        Folder of the experiment file (set before ``__init__`` runs): relative
+        references in the file resolve against it.
     """
 
     kind: ClassVar[str] = ""

@@ -5,17 +5,17 @@ and the physics (:mod:`~circuitsim.crossbar.newton`, :mod:`~circuitsim.crossbar.
 below the spec, the generator and the solver.  The catalogue cell imports
 :mod:`circuitsim.models` (lazily).
 
-=======================================  ===================================================  ==============
-cell                                     deck                                                  fast solver
-=======================================  ===================================================  ==============
-:class:`LinearCell` (``"linear"``)        ``Rg<i>_<j> r c 1/G``                                 one factorisation
-:class:`SinhSelector` (``"selector"``)    B-source ``G v_s sinh(V / v_s)``                      Newton
-:class:`SinhMemristor` (``"memristor"``)  B-source ``G/a sinh(a V) + chi (exp(gamma V) - 1)``   Newton
-:class:`ThresholdSelector` (1S1R)         ``1/G`` to ``m<i>_<j>``, a threshold switch B-source  Newton, node eliminated
-:class:`OneTransistorOneResistor` (1T1R)  ``1/G`` to ``m<i>_<j>``, a level-1 NMOS, word lines   Newton, three-terminal
-:class:`CatalogueCell`                    a catalogue / language device per cell (subckt or     static: Newton;
-                                          OSDI), its state from an array                        dynamic: ngspice only
-=======================================  ===================================================  ==============
+The cells (deck; fast solver):
+
+* :class:`LinearCell` (``"linear"``): ``Rg<i>_<j> r c 1/G``; one factorisation.
+* :class:`SinhSelector` (``"selector"``): B-source ``G v_s sinh(V / v_s)``; Newton.
+* :class:`SinhMemristor` (``"memristor"``): B-source ``G/a sinh(a V) + chi (exp(gamma V) - 1)``; Newton.
+* :class:`ThresholdSelector` (1S1R): ``1/G`` to ``m<i>_<j>``, a threshold-switch B-source; Newton with the
+  internal node eliminated.
+* :class:`OneTransistorOneResistor` (1T1R): ``1/G`` to ``m<i>_<j>``, a level-1 NMOS, word lines; Newton,
+  three-terminal.
+* :class:`CatalogueCell`: a language device (catalogue or a user's) or a user's Verilog-A file per cell
+  (subckt or OSDI), its state from an array; static: Newton; dynamic: ngspice only.
 
 :data:`NONLINEAR_READ_OPTIONS` is the one set of ngspice options for the read
 (``.op``) decks of nonlinear cells (:func:`read_options`).

@@ -7,25 +7,19 @@ names from here; nothing else formats or parses them.
 
 Names (``i`` the row, ``j`` the column, 0-based):
 
-=====================  ==========================================================
-row node / column node ``r<i>_<j>`` / ``c<i>_<j>`` (the cell sits between them)
-cell internal node     ``m<i>_<j>`` (1S1R threshold cell, 1T1R)
-driver                 ``Vin<i>`` from ``in<i>``, through ``Rsrc<i>`` (and ``Rsrcb<i>``
-                       at the far end with ``drive="both"``)
-wires                  ``Rrow<i>_<j>`` (``r<i>_<j> - r<i>_<j+1>``), ``Rcol<i>_<j>``
-                       (``c<i>_<j> - c<i+1>_<j>``)
-sense                  ``Rsense<j>`` to ``s<j>``, held by ``Vs<j>``; the column
-                       current is the vector ``i(vs<j>)``
-TIA                    ``Rsense<j>`` ends at ``x<j>``, ``Vs<j>`` from ``x<j>`` to
-                       ``s<j>``, ``Rf<j>`` from ``o<j>``, ``Etia<j>`` (and
-                       ``Vu<j>`` at ``u<j>`` for a non-zero reference); output ``v(o<j>)``
-word line (1T1R)       ``Vwl<i>`` at ``w<i>``
-cell instance          ``<E>g<i>_<j>``, ``E`` the element letter of the cell
-                       (``R``, ``B``, ``M``, ``X`` for a subckt, ``N`` for OSDI);
-                       a per-cell model card ``mg<i>_<j>``
-state of a dynamic cell  subckt: ``v(xg<i>_<j>.<node>)``; OSDI: ``v(ng<i>_<j>#<node>)``
-                       (``<node>`` is the cell's internal state node, e.g. ``s_x``)
-=====================  ==========================================================
+* row node / column node: ``r<i>_<j>`` / ``c<i>_<j>`` (the cell sits between them);
+* cell internal node: ``m<i>_<j>`` (1S1R threshold cell, 1T1R);
+* driver: ``Vin<i>`` from ``in<i>``, through ``Rsrc<i>`` (and ``Rsrcb<i>`` at the far end with
+  ``drive="both"``);
+* wires: ``Rrow<i>_<j>`` (``r<i>_<j> - r<i>_<j+1>``), ``Rcol<i>_<j>`` (``c<i>_<j> - c<i+1>_<j>``);
+* sense: ``Rsense<j>`` to ``s<j>``, held by ``Vs<j>``; the column current is the vector ``i(vs<j>)``;
+* TIA: ``Rsense<j>`` ends at ``x<j>``, ``Vs<j>`` from ``x<j>`` to ``s<j>``, ``Rf<j>`` from ``o<j>``,
+  ``Etia<j>`` (and ``Vu<j>`` at ``u<j>`` for a non-zero reference); output ``v(o<j>)``;
+* word line (1T1R): ``Vwl<i>`` at ``w<i>``;
+* cell instance: ``<E>g<i>_<j>``, ``E`` the element letter of the cell (``R``, ``B``, ``M``, ``X`` for
+  a subckt, ``N`` for OSDI); a per-cell model card ``mg<i>_<j>``;
+* state of a dynamic cell: subckt ``v(xg<i>_<j>.<node>)``, OSDI ``v(ng<i>_<j>#<node>)`` (``<node>``
+  is the cell's internal state node, e.g. ``s_x``).
 
 An ideal (0 ohm) resistor is written as a 0 V source whose name is the
 resistor's with ``V`` in front (``VRrow0_1``).

@@ -121,7 +121,7 @@ def test_nbo2_switching_three_way_in_oscillator(batch_engine, shared_engine, osd
     from scipy.integrate import solve_ivp
 
     from circuitsim.analysis.devices import compile_verilog_a
-    from circuitsim.models.printers import numpy_functions
+    from circuitsim.models.printers import numpy_functions, osdi_module_name
     from circuitsim.netlists.netlist import Netlist
 
     v_in, r_load, capacitance, stop = 2.2, 1.6e3, 1e-9, 6e-6
@@ -149,7 +149,7 @@ def test_nbo2_switching_three_way_in_oscillator(batch_engine, shared_engine, osd
         net.resistor("RL", "in", "node", r_load)
         net.capacitor("C1", "node", "0", capacitance, ic=0.0)
         net.add("Nmott node 0 mott_model")
-        net.add(".model mott_model nbo2")
+        net.add(f".model mott_model {osdi_module_name(NBO2)}")   # the compiled module's content-hashed name
         net.options(reltol=circuit.reltol)
         net.add(".control")
         net.add(f"pre_osdi {compile_verilog_a(NBO2, osdi_folder)}")

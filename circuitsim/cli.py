@@ -182,8 +182,11 @@ def _load_npy(path: str, what: str, ndims: tuple) -> tuple:
     p = Path(path)
     if p.suffix.lower() != ".npy":
         raise ValueError(f"{what} file {path!r} is not a .npy file: save the array with numpy.save('{p.stem}.npy', a)")
-    if not p.is_file():
-        raise ValueError(f"{what} file {path!r} does not exist")
+    from circuitsim.spice.checks import regular_file_problem
+
+    problem = regular_file_problem(p)
+    if problem is not None:
+        raise ValueError(f"{what} file {path!r} {problem}")
     try:
         with open(p, "rb") as fh:
             version = np.lib.format.read_magic(fh)

@@ -267,9 +267,9 @@ def _walk_includes(lines: Sequence[SourceLine], here: Optional[Path], stack: Tup
             raise _error(line, f"the included {target!r} {problem}; .include takes a netlist file")
         resolved = path.resolve()
         if resolved in stack:
-            chain = " -> ".join(p.name for p in (*stack[1:], resolved)) if len(stack) > 1 else resolved.name
-            raise _error(line, f"recursive .include: {target!r} includes itself ({chain}); remove the .include "
-                               f"of the file from itself")
+            chain = " -> ".join(p.name for p in (*stack[stack.index(resolved):], resolved))
+            raise _error(line, f"recursive .include: {target!r} includes itself ({chain}), and ngspice would "
+                               f"read it for ever; remove one .include of the cycle")
         if len(stack) > 32:
             raise _error(line, "includes nested more than 32 deep")
         try:

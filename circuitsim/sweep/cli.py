@@ -51,6 +51,12 @@ def run(args: argparse.Namespace) -> int:
     if args.retries < 0:
         raise ValueError(f"--retries must be >= 0, got {args.retries}")
     spec = load_spec(args.spec, allow_shell=args.allow_shell)
+    if args.scheduler not in (None, "local", "serial"):
+        from circuitsim.sweep.execute import make_executor, probe_scheduler
+
+        make_executor(args.scheduler)                   # the address's form, then whether a scheduler answers:
+        if not args.check:                              # before any file is written
+            probe_scheduler(args.scheduler)
     workers = args.workers
     local = args.scheduler in (None, "local")
     if local and workers is not None:

@@ -118,3 +118,37 @@ def test_demo_trains_the_perceptron_and_checks_the_closed_form(tmp_path):
     # Tolerance: 1e-4 of the membrane's peak; ngspice's trapezoidal steps of spike_width/50 give ~2e-6.
     assert summary["max_rel_error_vs_peak"] < 1e-4
     assert summary["membrane_peak_V"] == pytest.approx(summary["membrane_peak_closed_form_V"], rel=1e-4)
+
+
+def test_simulate_trusts_a_deck_only_on_request(tmp_path):
+    deck = tmp_path / "d.cir"
+    deck.write_text("t\nV1 a 0 1\nR1 a 0 1\n.control\nop\nshell touch made_by_shell\nwrite inside.raw\n.endc\n.end\n")
+    refused = _cli("simulate", str(deck), "--out", str(tmp_path / "d.npz"))
+    assert refused.returncode == 2 and "--allow-shell" in refused.stderr
+    assert not (tmp_path / "made_by_shell").exists() and not (tmp_path / "d.npz").exists()
+    trusted = _cli("simulate", str(deck), "--out", str(tmp_path / "d.npz"), "--allow-shell")
+    assert trusted.returncode == 0, trusted.stderr
+    assert (tmp_path / "made_by_shell").exists() and (tmp_path / "d.npz").exists()
+
+
+def test_simulate_lets_a_deck_write_inside_its_folder(tmp_path):
+    deck = tmp_path / "d.cir"
+    deck.write_text("t\nV1 a 0 1\nR1 a 0 1\n.control\nop\nwrdata sub/data.txt v(a)\nprint v(a) > log.txt\n.endc\n.end\n")
+    (tmp_path / "sub").mkdir()
+    proc = _cli("simulate", str(deck), "--out", str(tmp_path / "d.npz"))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "sub" / "data.txt").exists() and (tmp_path / "log.txt").exists()
+
+
+def test_netlists_export_leaves_identical_files_and_overwrites_only_on_request(tmp_path):
+    first = _cli("netlists", "export", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    deck = tmp_path / "neuron_synapse_demo.cir"
+    mtime = deck.stat().st_mtime_ns
+    again = _cli("netlists", "export", str(tmp_path))
+    assert again.returncode == 0 and deck.stat().st_mtime_ns == mtime
+    deck.write_text("* edited\n")
+    refused = _cli("netlists", "export", str(tmp_path))
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr and deck.read_text() == "* edited\n"
+    forced = _cli("netlists", "export", str(tmp_path), "--overwrite")
+    assert forced.returncode == 0 and deck.read_text() != "* edited\n"

@@ -99,6 +99,8 @@ class FastCoupling(Coupling):
         Smallest integration step (s); below it the step fails with ``RuntimeError``.
     max_state_change
         Largest change of any state in one integration step, as a fraction of its range (default 0.01).
+    segment_start
+        Try each segment between two corners of the line program whole before the controller's step.
     max_rank
         Linear cells: most cells moved since the reference factorisation before it is refactorised
         (:class:`~circuitsim.cosim.fast_array.LowRankArray`); default ``2 sqrt(M N)`` within [16, 256].
@@ -119,6 +121,7 @@ class FastCoupling(Coupling):
     min_step: float = 1e-18
     max_rank: Optional[int] = None
     max_state_change: float = 0.01
+    segment_start: bool = True
     mode: str = field(default="fast", init=False)
 
     def __post_init__(self) -> None:
@@ -220,6 +223,8 @@ class FastCoupling(Coupling):
                 return sa + theta * (sb - sa), (sa, sb, theta)
 
             t = ta
+            if self.segment_start:
+                h = span          # try each segment whole: a read or a pulse's plateau often is one step
             while t < tb:
                 h = min(h, tb - t)
                 last = t + h >= tb - 1e-12 * span

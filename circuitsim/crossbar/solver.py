@@ -892,6 +892,97 @@ def _solve_direct(prob: _Problem, info: Dict[str, Any], newton_tol: float = 1e-1
     return np.ascontiguousarray(xr), np.ascontiguousarray(xc), newton
 
 
+def _transfer_currents(prob: _Problem, info: Dict[str, Any], block: int = 64) -> Tuple[np.ndarray, np.ndarray]:
+    """Column and row currents (K, N) and (K, M) of a linear array for K input vectors through its
+    transfer matrix.
+
+    The currents are linear in the source voltages ``s = [V (M), w (N)]``: ``I = T s``.  ``T`` takes
+    one solve per source (``M + N`` unit right-hand sides, in blocks of ``block``, each with one step
+    of iterative refinement as in :func:`_solve_direct`); then every input vector costs a dense
+    product, so K reads cost ``M + N`` solves instead of K.
+    """
+    t0 = time.perf_counter()
+    system = _DirectSystem(prob)
+    m, n = prob.shape
+    g = prob.g.ravel()
+    if not np.any(system.held >= 0) and system.permc == "NATURAL" and not np.any(prob.w):
+        reduced = _boundary_currents(prob, system, info)
+        if reduced is not None:
+            return reduced
+    lu = system.factor(g)
+    t1 = time.perf_counter()
+    sources = m + n
+    t_col = np.zeros((n, sources))
+    t_row = np.zeros((m, sources))
+    for start in range(0, sources, block):
+        unit = np.eye(sources)[start:start + block]             # (b, M+N) source vectors
+        x = system.start(unit)
+        for _ in range(2):
+            f = system.residual(x, unit, g[:, None] * system.cell_voltages(x))
+            x[system.order] -= lu.solve(np.asfortranarray(f))
+        cell = (g[:, None] * system.cell_voltages(x)).reshape(m, n, -1)
+        t_col[:, start:start + block] = cell.sum(axis=0)
+        t_row[:, start:start + block] = cell.sum(axis=1)
+    s = np.concatenate([prob.v, prob.w], axis=1)                  # (K, M+N)
+    i_col = s @ t_col.T
+    i_row = s @ t_row.T
+    i_col[:, np.isinf(prob.r_sense)] = 0.0
+    i_row[:, np.isinf(prob.r_source)] = 0.0
+    t2 = time.perf_counter()
+    info.update(factor_s=t1 - t0, solve_s=t2 - t1, factor_nnz=int(lu.nnz), unknowns=int(system.n_u),
+                transfer_solves=sources)
+    return i_col, i_row
+
+
+def _boundary_currents(prob: _Problem, system: "_DirectSystem",
+                       info: Dict[str, Any]) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """Column and row currents (K, N), (K, M) of a linear array from its Schur complement on the nodes
+    that the sources drive; ``None`` if the factorisation pivoted (then the transfer solves are used).
+
+    The sources inject current only at the driven row nodes and the sensed column ends (the boundary
+    ``B``, ``M + N`` nodes, ``2M + N`` with ``drive="both"``); every other node has no injection.
+    Factorising the nodal matrix with ``B`` ordered last (the geometric nested-dissection order of the
+    rest first), the trailing block of the LU factors is the Schur complement
+    ``S = A_BB - A_BI A_II^{-1} A_IB``, and ``S x_B = b_B`` gives the boundary voltages for every
+    input vector by one dense solve.  No unit solves: the cost is one sparse factorisation (plus the
+    dense ``|B|``-square solve), however many vectors.  Used with the columns at 0 V (reads): a column
+    current is then ``x_B / r_sense`` without cancellation (with column voltages ``w`` it would be the
+    small difference ``(x_B - w) / r_sense``: the unit solves keep their precision there).
+    """
+    from scipy.linalg import lu_factor, lu_solve
+
+    t0 = time.perf_counter()
+    m, n = prob.shape
+    inj = system.inj.tocsr()
+    boundary = np.unique(inj.nonzero()[0])
+    order = _nested_dissection(m, n)
+    order = np.concatenate([order[~np.isin(order, boundary)], boundary])
+    g = prob.g.ravel()
+    a = (system.lin + system.inc.T @ sp.diags(g) @ system.inc).tocsc()
+    a = a[order][:, order].tocsc()
+    lu = splu(a, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    nb = boundary.size
+    if not (np.array_equal(lu.perm_r, np.arange(a.shape[0])) and np.array_equal(lu.perm_c, np.arange(a.shape[0]))):
+        return None
+    schur = lu.L[-nb:, -nb:].toarray() @ lu.U[-nb:, -nb:].toarray()
+    t1 = time.perf_counter()
+    s = np.concatenate([prob.v, prob.w], axis=1)                  # (K, M+N)
+    xb = lu_solve(lu_factor(schur), (inj[boundary] @ s.T))        # (|B|, K)
+    where = {node: k for k, node in enumerate(boundary)}
+    col_nodes = np.array([where[node] for node in system.cid[-1, :]])
+    g_sns = _conductance(prob.r_sense_eff)
+    i_col = (xb[col_nodes].T - prob.w) * g_sns
+    i_row = np.zeros((s.shape[0], m))
+    g_src = _conductance(prob.r_source)
+    driven = np.flatnonzero(g_src > 0)
+    for j in (prob.drive_columns() if n > 1 else (0,)) * (2 if prob.both_ends and n == 1 else 1):
+        rows = np.array([where[node] for node in system.rid[driven, j]], dtype=np.int64)
+        i_row[:, driven] += (prob.v[:, driven] - xb[rows].T) * g_src[driven]
+    info.update(factor_s=t1 - t0, solve_s=time.perf_counter() - t1, factor_nnz=int(lu.nnz),
+                unknowns=int(system.n_u), boundary_nodes=int(nb))
+    return i_col, i_row
+
+
 # --------------------------------------------------------------------------- pcg
 
 
@@ -1159,6 +1250,19 @@ def solve_crossbar(spec: CrossbarSpec, method: str = "auto", *, keep_voltages: b
             merged = merged or "nonlinear cells"     # 'auto': Newton with the direct factorisation
     chosen, est = _choose(method, m, n, k, keep_voltages, max_memory, merged)
     info: Dict[str, Any] = {"estimated_memory_bytes": est}
+    if chosen == "direct" and cell is None and not keep_voltages and k > m + n:
+        # many input vectors, currents only: the array's transfer matrix from M + N unit solves
+        i_col, i_row = _transfer_currents(prob, info)
+        out = None
+        if prob.tia is not None:
+            out = prob.tia.output(i_col, prob.u)
+            out[:, np.isinf(prob.r_sense)] = np.nan
+        info["total_s"] = time.perf_counter() - t0
+        if prob.single:                                  # pragma: no cover - k > m + n means a batch
+            i_col, i_row = i_col[0], i_row[0]
+        return CrossbarSolution(column_currents=i_col, row_currents=i_row, row_node_voltages=None,
+                                column_node_voltages=None, method="direct", iterations=0, info=info,
+                                conductance=prob.g, tia_output=out, cell=spec.cell)
     if chosen == "direct":
         xr, xc, iters = _solve_direct(prob, info, newton_tol=newton_tol)
     elif cell is not None:

@@ -22,7 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional, Union
 
-__all__ = ["UserCodeError", "is_reference", "load_module", "load_object", "split_reference", "user_code_failure"]
+__all__ = ["UserCodeError", "is_reference", "load_module", "load_object", "read_text_file", "split_reference",
+           "user_code_failure"]
 
 
 class UserCodeError(ValueError):
@@ -134,3 +135,31 @@ def user_code_failure(exc: BaseException, what: str) -> UserCodeError:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not str(Path(f.filename).resolve()).startswith(package)]
     where = f" at {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
     return UserCodeError(f"{what} raised {type(exc).__name__}{where}: {exc}")
+
+
+def read_text_file(path: Path, what: str, max_bytes: float = 50e6, error: type = ValueError) -> str:
+    """A user's small UTF-8 text file (a spec, an experiment file, a template), or ``error`` naming it.
+
+    Refused: a missing file, a folder, a FIFO or device (reading one could block for ever), more than
+    ``max_bytes``, bytes that are not UTF-8 (the message gives the byte and its line).
+    """
+    import stat
+
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{what} {path} is a folder, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{what} {path} is not a regular file (a FIFO or device could block for ever)")
+    if info.st_size > max_bytes:
+        raise error(f"{what} {path} is {info.st_size / 1e6:.3g} MB; it should be text of at most "
+                    f"{max_bytes / 1e6:g} MB")
+    blob = path.read_bytes()
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = blob.count(b"\n", 0, exc.start) + 1
+        raise error(f"{what} {path} is not UTF-8 text: byte 0x{blob[exc.start]:02x} on line {line} (a "
+                    f"Latin-1 or Windows character?); save the file as UTF-8") from None

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Union
 
+from circuitsim.userfiles import read_text_file
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -32,9 +34,9 @@ def load_config(source: Union[str, Path, Dict[str, Any]]) -> Dict[str, Any]:
     text: Optional[str] = None
     if isinstance(source, Path) or not str(source).lstrip().startswith("["):
         path = Path(source)
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(f"experiment file {path} does not exist")
-        text = path.read_text()
+        text = read_text_file(path, "experiment file", error=ConfigError)
         where = str(path)
     else:
         text, where = str(source), "experiment text"

@@ -164,7 +164,7 @@ class Experiment(ABC):
         exp = Section(self.config, "experiment", required=False)
         exp.get("kind", None)
         self.steps: int = exp.get(self.count_key, self.default_steps, int, lambda v: v >= 1, "be >= 1")
-        self.seed: int = exp.get("seed", 1, int)
+        self.seed: int = exp.get("seed", 1, int, lambda v: v >= 0, "be >= 0 (a numpy seed)")
         self.update_mode: str = exp.choice("update", UPDATE_MODES, "physical")
         self.experiment_section = exp
 

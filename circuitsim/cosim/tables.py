@@ -67,8 +67,8 @@ def device_table(config: Dict[str, Any], default_initial: List[float],
     dev = Section(config, "device", required=False)
     name = dev.get("name", "vteam", str)
     initial = dev.get("initial_state", list(default_initial), list,
-                      lambda v: len(v) == 2 and 0 <= v[0] <= v[1] <= 1,
-                      "be [low, high] fractions of the state range, 0 <= low <= high <= 1")
+                      lambda v: len(v) == 2 and all(_is_number(x) for x in v) and 0 <= v[0] <= v[1] <= 1,
+                      "be [low, high], two numbers: fractions of the state range, 0 <= low <= high <= 1")
     params = dev.get("params", dict(VTEAM_SYNAPSE) if name == "vteam" else {}, dict)
     dev.get("state", None)
     dev.finish()
@@ -91,6 +91,10 @@ def device_table(config: Dict[str, Any], default_initial: List[float],
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"device.params: {exc}") from None
     return DeviceTable(name, [float(v) for v in initial], dict(params), device)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _bound(section: Section, key: str, default: float) -> Any:

@@ -397,6 +397,11 @@ def _wire_resistance(name: str, value: Any) -> float:
     return r
 
 
+#: the largest cell conductance a spec takes (S): a femto-ohm cell; a million times that makes the nodal
+#: matrix's row sums overflow double precision on large arrays (1e300 S gave NaN currents)
+MAX_CONDUCTANCE = 1e15
+
+
 def _conductance(g: Any) -> np.ndarray:
     try:
         g = np.asarray(g, dtype=float)
@@ -404,10 +409,11 @@ def _conductance(g: Any) -> np.ndarray:
         raise ValueError(f"conductance must be a 2-D array of siemens, got {type(g).__name__}") from None
     if g.ndim != 2 or g.size == 0:
         raise ValueError(f"conductance must be a non-empty 2-D array (rows x columns, S), got shape {g.shape}")
-    ok = np.isfinite(g) & (g > 0)
+    ok = np.isfinite(g) & (g > 0) & (g <= MAX_CONDUCTANCE)
     if not ok.all():
         i, j = (int(k) for k in np.argwhere(~ok)[0])
-        raise ValueError(f"conductance must be finite and > 0 S everywhere; cell G[{i}, {j}] = {float(g[i, j])!r}")
+        raise ValueError(f"conductance must be finite and > 0 S everywhere, and at most {MAX_CONDUCTANCE:g} S (larger "
+                         f"values overflow the nodal matrix's sums); cell G[{i}, {j}] = {float(g[i, j])!r}")
     return g
 
 

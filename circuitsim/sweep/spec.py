@@ -194,26 +194,9 @@ class SweepSpec:
 
 def read_text_file(path: Path, what: str) -> str:
     """A small UTF-8 text file, or :class:`SweepSpecError` naming it (missing, a folder, a FIFO, not UTF-8)."""
-    import stat
+    from circuitsim.userfiles import read_text_file as read_user_text
 
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise SweepSpecError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise SweepSpecError(f"{what} {path} is a folder, not a file")
-    if not stat.S_ISREG(info.st_mode):
-        raise SweepSpecError(f"{what} {path} is not a regular file (a FIFO or device could block for ever)")
-    if info.st_size > MAX_SPEC_BYTES:
-        raise SweepSpecError(f"{what} {path} is {info.st_size / 1e6:.3g} MB; a spec or template is text of at most "
-                             f"{MAX_SPEC_BYTES / 1e6:g} MB")
-    blob = path.read_bytes()
-    try:
-        return blob.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = blob.count(b"\n", 0, exc.start) + 1
-        raise SweepSpecError(f"{what} {path} is not UTF-8 text: byte 0x{blob[exc.start]:02x} on line {line} (a "
-                             f"Latin-1 or Windows character?); save the file as UTF-8") from None
+    return read_user_text(path, what, MAX_SPEC_BYTES, SweepSpecError)
 
 
 #: largest spec or template file read

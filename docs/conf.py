@@ -113,7 +113,6 @@ def _resolve_short_names(app, env, node, contnode):
 # fragment).  They are printed, not failed on; every other warning fails the build (-W).  Remove an entry
 # when its docstring is fixed (an entry that no longer matches anything is reported at the end).
 KNOWN_PROBLEMS = [
-    ("circuitsim/spice/checks.py", "structure_problems"),       # names a function that does not exist
 ]
 
 

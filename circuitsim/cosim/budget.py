@@ -1,9 +1,9 @@
 """What a co-simulation run will cost, estimated before its first step: refuse what cannot finish.
 
 Rough figures (within a factor of a few, measured on the perceptron and STDP experiments): one step is a
-transient of the whole array, about :data:`SECONDS_PER_STEP` plus :data:`SECONDS_PER_CELL_STEP` per
-device; ngspice holds about :data:`BYTES_PER_CELL` per device, and the run keeps one metrics dict per step
-(:data:`BYTES_PER_STEP`) in its checkpoint and report.
+transient of the whole array, about ``SECONDS_PER_STEP`` plus ``SECONDS_PER_CELL_STEP`` per
+device; ngspice holds about ``BYTES_PER_CELL`` per device, and the run keeps one metrics dict per step
+(``BYTES_PER_STEP``) in its checkpoint and report.
 """
 
 from __future__ import annotations

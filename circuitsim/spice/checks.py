@@ -16,7 +16,7 @@ Two kinds of checks run on a deck (and on the files it ``.include``\\ s):
   ``.control`` blocks in included files, for a ``*ng_script`` file, and for
   a ``.spiceinit`` in the deck's folder (ngspice runs it from its working
   directory).
-* **Soundness** (:func:`structure_problems`): an ``.include`` of a
+* **Soundness** (:func:`check_deck`): an ``.include`` of a
   folder, a FIFO or a file that includes itself; ``.ends`` without
   ``.subckt``; a subcircuit that instantiates itself (directly or through
   others); ``.control`` without ``.endc``; a number too large for a double

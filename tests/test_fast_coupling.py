@@ -221,3 +221,31 @@ def test_32x32_write_step_agrees_with_ngspice():
     ref = np.stack([r.vectors[v] for v in names], axis=1)
     mine = np.stack([np.interp(r.time, f.time, f.vectors[v]) for v in names], axis=1)
     assert np.max(np.abs(ref - mine)) <= 1e-3 * (hi - lo)
+
+
+def test_energy_of_a_read_equals_the_dc_solution():
+    """Still states (a read below threshold): every power is the DC solution's times the line voltage squared,
+    so each energy is ``P (duration - rise + 2 rise / 3)`` (plateau plus two ramps of ``theta^2``).  The DC
+    powers come from the solver's node voltages (wires segment by segment, independently of the engine's
+    balance ``wires = sources - cells - drivers - senses``).  Simpson's rule on the stages is exact for the
+    quadratic ramps: 1e-9 relative."""
+    r_row, r_col, r_source, r_sense = 2.0, 3.0, 1.0, 0.5
+    circuit = CrossbarCircuit("vteam", (4, 3), VTEAM, r_row=r_row, r_col=r_col, r_source=r_source, r_sense=r_sense)
+    lo, hi = circuit.state_bounds()["x0"]
+    states = {"x0": lo + np.random.default_rng(4).uniform(0, 1, (4, 3)) * (hi - lo)}
+    v = np.array([0.2, -0.1, 0.15, 0.2])
+    duration, rise = 1e-7, 1e-9
+    program = LineProgram((4, 3), rise=rise).add(Phase.read(v, 3, duration))
+    coupling = FastCoupling(circuit)
+    coupling.run(program, states)
+    dc = solve_crossbar(CrossbarSpec(circuit.conductance(states), v, r_row, r_col, r_source, r_sense),
+                        method="direct")
+    xr, xc = dc.row_node_voltages, dc.column_node_voltages
+    powers = {"cells": float(np.sum(dc.cell_currents * dc.cell_voltages)),
+              "drivers": float(np.sum((v - xr[:, 0]) ** 2) / r_source),
+              "senses": float(np.sum(xc[-1, :] ** 2) / r_sense),
+              "wires": float(np.sum(np.diff(xr, axis=1) ** 2) / r_row + np.sum(np.diff(xc, axis=0) ** 2) / r_col)}
+    scale = duration - rise + 2 * rise / 3
+    for name, p in powers.items():
+        assert coupling.energy[name] == pytest.approx(p * scale, rel=1e-9), name
+    assert coupling.energy["per_read"]["cells"] == pytest.approx(coupling.energy["cells"], rel=1e-12)

@@ -65,6 +65,21 @@ def _at(line: Tuple[np.ndarray, Any], y: np.ndarray) -> Tuple[np.ndarray, np.nda
     return line[0], y, line[1]
 
 
+def _energy_report(phase_energy: np.ndarray, program: LineProgram) -> Dict[str, Any]:
+    """Energies (J) of a step by where they are dissipated, in total and per phase of the program."""
+    cells, sources, drivers, senses = (phase_energy[:, k] for k in range(4))
+    wires = sources - cells - drivers - senses
+    per = {"cells": cells, "wires": wires, "drivers": drivers, "senses": senses, "sources": sources}
+    out: Dict[str, Any] = {k: float(v.sum()) for k, v in per.items()}
+    out["per_phase"] = {k: v.copy() for k, v in per.items()}
+    out["phase_kinds"] = [p.kind for p in program.phases]
+    for kind in ("read", "write"):
+        mask = np.array([k == kind for k in out["phase_kinds"]], dtype=bool)
+        if mask.size and mask.any():
+            out[f"per_{kind}"] = {k: float(v[mask].mean()) for k, v in per.items()}
+    return out
+
+
 class FastEngineError(ValueError):
     """A circuit the fast engine cannot represent; the message names why and points to the ngspice couplings."""
 
@@ -103,7 +118,8 @@ class FastCoupling(Coupling):
         Try each segment between two corners of the line program whole before the controller's step.
     max_rank
         Linear cells: most cells moved since the reference factorisation before it is refactorised
-        (:class:`~circuitsim.cosim.fast_array.LowRankArray`); default ``2 sqrt(M N)`` within [16, 256].
+        (:class:`~circuitsim.cosim.fast_array.LowRankArray`); default ``2 sqrt(M N)`` within [16, 256];
+        0: always CG preconditioned by the reused factorisation.
         When the cells move everywhere (no threshold) and the reference would be refactorised at every
         few evaluations, the engine switches to CG preconditioned by the reference
         (:class:`~circuitsim.cosim.fast_array.ArrayNetwork`).
@@ -141,9 +157,13 @@ class FastCoupling(Coupling):
         self._lower, self._upper, self._range = state_ranges(c, order)
         self.stats = IntegrationStats()
         self._x: Optional[np.ndarray] = None
+        #: energies (J) of the last step: ``cells``, ``wires``, ``drivers``, ``senses``, ``sources`` (what the
+        #: line sources delivered), ``per_phase`` arrays, ``per_read`` / ``per_write`` means
+        self.energy: Dict[str, Any] = {}
         m, n = c.shape
         rank = self.max_rank if self.max_rank is not None else int(min(256, max(16, 2 * np.sqrt(m * n))))
-        self.low_rank: Optional[LowRankArray] = LowRankArray(self.network, rank) if self.functions.linear else None
+        use = self.functions.linear and rank > 0
+        self.low_rank: Optional[LowRankArray] = LowRankArray(self.network, rank) if use else None
 
     # -- the right-hand side ------------------------------------------------------------------------------
     def _solve(self, s: np.ndarray, y: np.ndarray,
@@ -180,12 +200,18 @@ class FastCoupling(Coupling):
         self._x = x
         return x, v, i
 
-    def _rhs(self, s: np.ndarray, y: np.ndarray,
-             segment: Optional[Tuple[np.ndarray, np.ndarray, float]] = None) -> Tuple[np.ndarray, np.ndarray]:
-        """State rates (S, cells) and cell currents (cells,) at line voltages ``s`` and states ``y``."""
+    def _rhs(self, s: np.ndarray, y: np.ndarray, segment: Optional[Tuple[np.ndarray, np.ndarray, float]] = None
+             ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """State rates (S, cells), cell currents (cells,) and powers (W: cells, sources, drivers, senses) at
+        line voltages ``s`` and states ``y``."""
         self.stats.evaluations += 1
         _, v, i = self._solve(s, y, segment)
-        return self.functions.rates(v, list(y), self.params), i
+        m, n = self.circuit.shape
+        cells = i.reshape(m, n)
+        rows, columns = cells.sum(axis=1), cells.sum(axis=0)     # driver and sense currents (KCL)
+        power = np.array([float(i @ v), float(s[:m] @ rows - s[m:] @ columns),
+                          self.circuit.r_source * float(rows @ rows), self.circuit.r_sense * float(columns @ columns)])
+        return self.functions.rates(v, list(y), self.params), i, power
 
     # -- a step ---------------------------------------------------------------------------------------------
     def _run(self, program: LineProgram, states: Dict[str, np.ndarray],
@@ -207,7 +233,9 @@ class FastCoupling(Coupling):
         atol = self.state_tolerance * self._range            # (S, 1)
         t_out: List[float] = [0.0]
         self._x = None
-        k1, i_cell = self._rhs(values[0], y)
+        k1, i_cell, p1 = self._rhs(values[0], y)
+        phase_energy = np.zeros((max(len(program.phases), 1), 4))
+        starts = program.starts
         currents: List[np.ndarray] = [self.network.column_currents(i_cell)]
         log = TraceLog(y) if self.record_states else None
         h = float(np.min(np.diff(times))) if len(times) > 1 else float(program.duration)
@@ -217,6 +245,7 @@ class FastCoupling(Coupling):
                 continue
             sa, sb = values[a], values[a + 1]
             span = tb - ta
+            phase = min(max(int(np.searchsorted(starts, ta, side="right")) - 1, 0), len(phase_energy) - 1)
 
             def line(t: float) -> Tuple[np.ndarray, Tuple[np.ndarray, np.ndarray, float]]:
                 theta = (t - ta) / span
@@ -230,10 +259,10 @@ class FastCoupling(Coupling):
                 last = t + h >= tb - 1e-12 * span
                 t_new = tb if last else t + h
                 h = t_new - t
-                k2, _ = self._rhs(*_at(line(t + _C2 * h), y + (_C2 * h) * k1))
-                k3, _ = self._rhs(*_at(line(t + _C3 * h), y + (_C3 * h) * k2))
+                k2, _, p2 = self._rhs(*_at(line(t + _C2 * h), y + (_C2 * h) * k1))
+                k3, _, _ = self._rhs(*_at(line(t + _C3 * h), y + (_C3 * h) * k2))
                 y_new = y + h * (_B[0] * k1 + _B[1] * k2 + _B[2] * k3)
-                k4, i_new = self._rhs(*_at(line(t_new), y_new))
+                k4, i_new, p4 = self._rhs(*_at(line(t_new), y_new))
                 err = h * (_E[0] * k1 + _E[1] * k2 + _E[2] * k3 + _E[3] * k4)
                 norm = float(np.max(np.abs(err) / atol)) if err.size else 0.0
                 # a step moves no state by more than max_state_change of its range: the error estimate of a
@@ -243,7 +272,8 @@ class FastCoupling(Coupling):
                 if not np.isfinite(norm):
                     norm = np.inf
                 if norm <= 1.0:
-                    t, y, k1 = t_new, y_new, k4
+                    phase_energy[phase] += (h / 6.0) * (p1 + 4.0 * p2 + p4)      # Simpson on the stages
+                    t, y, k1, p1 = t_new, y_new, k4, p4
                     self.stats.accepted += 1
                     t_out.append(t)
                     currents.append(self.network.column_currents(i_new))
@@ -262,6 +292,7 @@ class FastCoupling(Coupling):
             if lr is not None and lr.refactorisations > 8 and 4 * lr.refactorisations > self.stats.evaluations:
                 self.low_rank = None      # the cells move everywhere: CG with a reused factorisation instead
         seconds = time.perf_counter() - start
+        self.energy = _energy_report(phase_energy, program)
         return self._result(np.array(t_out), np.array(currents), y, y0, log, seconds)
 
     def _result(self, t: np.ndarray, currents: np.ndarray, y: np.ndarray, y0: np.ndarray,

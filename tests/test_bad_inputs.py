@@ -203,3 +203,31 @@ def test_ngspice_dies_with_a_killed_python_process(engine_name):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+SWEEP_SPEC = Path(__file__).resolve().parents[1] / "sweeps" / "irdrop_size_wire.toml"
+
+
+@pytest.mark.parametrize("workers", ["10000", "100000"])
+def test_sweep_workers_are_capped_at_what_the_machine_holds(tmp_path, workers):
+    """--workers beyond cores, memory or open files is capped, and the user is told why (nothing spawned:
+    --check plans only)."""
+    done = subprocess.run([sys.executable, "-m", "circuitsim", "sweep", str(SWEEP_SPEC), "--workers", workers,
+                           "--check"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    message = " ".join(done.stderr.split())
+    assert f"--workers {workers} capped at" in message and "this machine holds no more" in message
+
+
+@pytest.mark.parametrize("missing, extra", [("dask", "sweep"), ("distributed", "sweep")])
+def test_a_missing_optional_package_names_the_extra_to_install(tmp_path, missing, extra):
+    """The package is really absent from that interpreter (its import blocked before circuitsim runs): the
+    CLI names it and the extra, exit 2, no traceback, nothing written."""
+    code = (f"import sys; sys.modules[{missing!r}] = None; from circuitsim.cli import main; "
+            f"sys.exit(main(['sweep', {str(SWEEP_SPEC)!r}, '--out', 'out', '--workers', '1']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    message = " ".join(done.stderr.split())
+    assert done.returncode == 2, done.stderr
+    assert f"needs the optional package {missing}" in message or "needs the optional package" in message
+    assert f"pip install 'circuitsim-ngspice[{extra}]'" in message and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -40,6 +40,17 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentPar
     return p
 
 
+def _require_dask() -> None:
+    """Raise ``ModuleNotFoundError`` (named, so the CLI says which extra installs it) when Dask is absent."""
+    import importlib
+
+    for module in ("dask", "distributed"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the ``sweep`` subcommand; errors a user can cause raise ``ValueError``/``OSError`` (exit 2)."""
     from circuitsim.sweep.budget import WARN_SECONDS, check_budget, estimate, worker_cap, writable_folder
@@ -72,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"estimate: {estimate(spec, planned).describe()}")
         return 0
     out = Path(args.out) if args.out else Path("results") / "sweeps" / Path(args.spec).stem
+    if args.scheduler != "serial":
+        _require_dask()                                 # before any file is written
     writable_folder(out)
     est = check_budget(spec, out, planned)
     if est.seconds > WARN_SECONDS:

@@ -132,7 +132,8 @@ def user_code_failure(exc: BaseException, what: str) -> UserCodeError:
     not a traceback.
     """
     package = str(Path(__file__).resolve().parent)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not str(Path(f.filename).resolve()).startswith(package)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not str(Path(f.filename).resolve()).startswith(package)]
     where = f" at {frames[-1].filename}, line {frames[-1].lineno}" if frames else ""
     return UserCodeError(f"{what} raised {type(exc).__name__}{where}: {exc}")
 

@@ -30,8 +30,8 @@ import numpy as np
 from circuitsim.atomic import write_atomic
 from circuitsim.cosim.experiment import ExperimentState
 
-__all__ = ["CHECKPOINT", "CHECKPOINT_FORMAT", "CheckpointError", "compatible_version", "describe_identity", "learned_attributes",
-           "load_checkpoint", "restore_learned", "save_checkpoint"]
+__all__ = ["CHECKPOINT", "CHECKPOINT_FORMAT", "CheckpointError", "compatible_version", "describe_identity",
+           "learned_attributes", "load_checkpoint", "restore_learned", "save_checkpoint"]
 
 #: file name inside the output folder
 CHECKPOINT = "checkpoint.npz"

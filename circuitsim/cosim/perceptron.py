@@ -22,7 +22,8 @@ from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.experiment import Experiment, ExperimentState
 from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule, call_rule, checked_pulses, user_rule
-from circuitsim.cosim.tables import VTEAM_SYNAPSE, array_table, device_table, initial_states, pulse_fraction, write_table
+from circuitsim.cosim.tables import (VTEAM_SYNAPSE, array_table, device_table, initial_states, pulse_fraction,
+                                     write_table)
 from circuitsim.cosim.writes import differential_pulses, ideal_update, write_phases
 from circuitsim.netlists.programming import LineProgram, Phase
 from circuitsim.userfiles import is_reference

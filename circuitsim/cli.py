@@ -25,12 +25,16 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="check ngspice (version, KLU, OSDI, shared library, openvaf-r)")
 
-    simulate = sub.add_parser("simulate", help="run a netlist file and save every vector to .npz")
+    simulate = sub.add_parser("simulate", help="run a netlist file and save every vector to .npz and/or a raw file")
     simulate.add_argument("netlist", help="netlist file with its own analysis lines")
     simulate.add_argument("--engine", choices=("shared", "batch"), default="batch",
                           help="batch: ngspice -b subprocess (default, fastest to start); "
                                "shared: libngspice in a worker process")
-    simulate.add_argument("--out", help="output .npz (default: NETLIST with .npz suffix; never the netlist itself)")
+    simulate.add_argument("--format", choices=("npz", "raw", "both"), default="npz",
+                          help="npz (default): numpy arrays keyed by vector name; raw: ngspice's binary raw file "
+                               "(spicelib, ngspice's own tools); both: NAME.npz and NAME.raw")
+    simulate.add_argument("--out", help="output file (default: NETLIST with the format's suffix, .npz or .raw; "
+                                        "never the netlist itself)")
     simulate.add_argument("--timeout", type=float, help="stop the run after this many seconds (finite, > 0)")
     simulate.add_argument("--allow-shell", action="store_true",
                           help="trust the deck: let its .control block run programs (shell, gnuplot), load "
@@ -496,6 +500,9 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    import contextlib
+    import tempfile
+
     from circuitsim.atomic import atomic_path
     from circuitsim.spice import get_engine
     from circuitsim.spice.deck import read_netlist_file
@@ -503,26 +510,59 @@ def _simulate(args: argparse.Namespace) -> int:
 
     timeout = check_timeout(args.timeout)
     netlist = Path(args.netlist)
-    out = Path(args.out) if args.out else netlist.with_suffix(".npz")
-    if out.suffix.lower() != ".npz":
-        out = out.with_name(out.name + ".npz")          # what numpy.savez would write
-    _check_output(out, {"the netlist": netlist}, "--out" if args.out else "the default output (NETLIST.npz)")
+    outputs = _simulate_outputs(netlist, args.out, getattr(args, "format", "npz"))
+    for suffix, out in outputs.items():
+        _check_output(out, {"the netlist": netlist},
+                      "--out" if args.out else f"the default output (NETLIST{suffix})")
     text = read_netlist_file(netlist)                   # refuses folders, FIFOs, binary files before any work
-    with get_engine(args.engine) as engine:
-        result = engine.run(text, None, timeout=timeout, base_dir=netlist.resolve().parent,
-                            allow_shell=args.allow_shell)
-    import numpy as np  # after the run: the batch engine loads it while ngspice works
-
-    vectors = result.flat_vectors()
-    long = [name for name in vectors if len(name.encode()) > MAX_VECTOR_NAME]
-    if long:
-        raise ValueError(f"a vector name of {len(long[0]):,} characters ({long[0][:40]!r}...) cannot be a key of an "
-                         f".npz file (at most {MAX_VECTOR_NAME} bytes); give the node or source a shorter name")
-    with atomic_path(out) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **vectors)
-    print(f"{len(vectors)} vectors from {', '.join(a.plot_name for a in result.analyses)} -> {out}")
+    raw_out = outputs.get(".raw")
+    with contextlib.ExitStack() as stack:
+        engine_options = {}
+        if raw_out is not None and args.engine == "batch":
+            # keep the raw file ngspice writes itself: run in a private folder beside the output, then move it
+            keep = stack.enter_context(tempfile.TemporaryDirectory(prefix=".circuitsim-", dir=raw_out.resolve().parent))
+            engine_options["keep_dir"] = keep
+        with get_engine(args.engine, **engine_options) as engine:
+            result = engine.run(text, None, timeout=timeout, base_dir=netlist.resolve().parent,
+                                allow_shell=args.allow_shell)
+        npz_out = outputs.get(".npz")
+        if npz_out is not None:
+            vectors = result.flat_vectors()
+            long = [name for name in vectors if len(name.encode()) > MAX_VECTOR_NAME]
+            if long:
+                raise ValueError(f"a vector name of {len(long[0]):,} characters ({long[0][:40]!r}...) cannot be a key "
+                                 f"of an .npz file (at most {MAX_VECTOR_NAME} bytes); give the node or source a "
+                                 "shorter name")
+            with atomic_path(npz_out) as tmp:
+                result.save_npz(tmp)
+        if raw_out is not None:
+            written = Path(engine_options["keep_dir"]) / "out.raw" if "keep_dir" in engine_options else None
+            if written is not None and written.is_file():
+                os.replace(written, raw_out)            # same folder: atomic, no copy
+            else:
+                title = next((line.strip() for line in text.splitlines() if line.strip()), "circuitsim")
+                with atomic_path(raw_out) as tmp:
+                    result.save_raw(tmp, title=title)
+    vector_count = sum(len(a) for a in result.analyses)
+    print(f"{vector_count} vectors from {', '.join(a.plot_name for a in result.analyses)} -> "
+          + ", ".join(str(out) for out in outputs.values()))
     return 0
+
+
+def _simulate_outputs(netlist: Path, out: Optional[str], kind: str) -> "dict[str, Path]":
+    """``{".npz": path, ".raw": path}`` for ``simulate --format``: ``--out`` as given when it has the format's
+    suffix (else the suffix is added); for ``both`` the two files share its stem."""
+    suffixes = {"npz": (".npz",), "raw": (".raw",), "both": (".npz", ".raw")}[kind]
+    base = Path(out) if out else netlist.with_suffix(suffixes[0])
+    paths = {}
+    for suffix in suffixes:
+        if base.suffix.lower() == suffix:
+            paths[suffix] = base
+        elif kind == "both" and base.suffix.lower() in (".npz", ".raw"):
+            paths[suffix] = base.with_suffix(suffix)
+        else:
+            paths[suffix] = base.with_name(base.name + suffix)
+    return paths
 
 
 #: longest vector name simulate writes as an .npz key (zip member names must stay below 64 KiB)

@@ -1,22 +1,26 @@
-"""Reader for ngspice raw files (binary and ASCII, one or many plots).
+"""Reader and writer of ngspice raw files (binary and ASCII, one or many plots).
 
 Written from the format ngspice documents: a text header of ``Key: value``
 lines, a ``Variables:`` table (index, name, type), then ``Binary:`` followed by
 float64 rows (pairs of float64 for complex plots) or ``Values:`` followed by
 text rows.  A file that ngspice was still writing when it stopped (a timeout,
 a crash) is read up to its last complete row, so partial waveforms survive.
+:func:`write_raw` writes the binary form, one plot per analysis, as
+``ngspice -b -r`` does.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Tuple, Union
+from typing import IO, TYPE_CHECKING, Iterable, List, Optional, Tuple, Union
 
 if TYPE_CHECKING:  # numpy is imported where used: the batch engine loads it while ngspice runs
     import numpy as np
 
-from circuitsim.spice.result import AnalysisResult, analysis_of_plot, build_analysis
+from circuitsim.spice.result import UNIT_OF_TYPE, AnalysisResult, analysis_of_plot, build_analysis
 
 
 class RawFileError(ValueError):
@@ -162,7 +166,7 @@ def _ascii_rows(blob: bytes, pos: int, n_vars: int, n_points: int, is_complex: b
         k += 1 + n_vars
         if n_points and len(values) == n_points:
             break
-    dtype = np.complex128 if is_complex else np.float64
+    dtype = np.dtype("<c16" if is_complex else "<f8")  # little-endian whatever the machine
     data = np.array(values, dtype=dtype).reshape(len(values), n_vars)
     return data, (text_end + 1 if text_end >= 0 else len(blob))
 
@@ -172,3 +176,101 @@ def _ascii_value(token: str, is_complex: bool) -> complex:
         real, _, imag = token.partition(",")
         return complex(float(real), float(imag or 0.0))
     return float(token)
+
+
+# -- writer ------------------------------------------------------------------------------------------------------
+#: the ``Plotname:`` ngspice writes for each analysis kind
+PLOTNAME_OF_ANALYSIS = {
+    "op": "Operating Point",
+    "tran": "Transient Analysis",
+    "ac": "AC Analysis",
+    "dc": "DC transfer characteristic",
+    "noise": "Noise Spectral Density Curves",
+    "tf": "Transfer Function",
+    "sens": "Sensitivity Analysis",
+    "pz": "Pole-Zero Analysis",
+    "disto": "Distortion - 2nd harmonic",
+}
+
+_TYPE_OF_UNIT = {unit: vtype for vtype, unit in UNIT_OF_TYPE.items()}
+#: rows written per block, so a long transient is never copied whole
+_BLOCK_VALUES = 1 << 22
+
+
+def write_raw(path: Union[str, "os.PathLike[str]", IO[bytes]], analyses: Iterable[AnalysisResult], *,
+              title: str = "circuitsim", command: Optional[str] = None, date: Optional[str] = None) -> None:
+    """Write analyses to an ngspice binary raw file, one plot each, in order.
+
+    The file is what ``ngspice -b -r FILE`` writes: per plot the header lines ``Title:``, ``Date:``,
+    ``Command:``, ``Plotname:``, ``Flags: real`` or ``complex``, ``No. Variables:``, ``No. Points:``, the
+    ``Variables:`` table (index, name, type) and ``Binary:``, then the values point by point as
+    little-endian float64 (real and imaginary parts for a complex plot).  :func:`read_raw` and spicelib's
+    ``RawRead`` read it back with the same names and values.
+
+    Parameters
+    ----------
+    path
+        File name or a binary file object open for writing.
+    analyses
+        :class:`~circuitsim.spice.result.AnalysisResult` objects (``Result.analyses``).  Vector types are
+        taken from the units (``V`` -> voltage, ``A`` -> current, ``s`` -> time, no unit -> notype).
+    title
+        The ``Title:`` line (ngspice writes the deck's first line).
+    command
+        The ``Command:`` line; it names ngspice, which is how spicelib recognises the dialect.
+    date
+        The ``Date:`` line; default now, as :func:`time.ctime` writes it.
+
+    Raises
+    ------
+    ValueError
+        A plot whose vectors have different lengths (a raw file has one length per plot; only one-point
+        vectors are repeated, as ngspice does), or a name or title with a line break.
+    """
+    from circuitsim import __version__
+
+    command = command or f"ngspice (shared library), raw file written by circuitsim {__version__}"
+    date = date or time.ctime()
+    for text, what in ((title, "title"), (command, "command"), (date, "date")):
+        if "\n" in text or "\r" in text:
+            raise ValueError(f"the raw file's {what} must be one line, got {text!r}")
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "wb", buffering=1 << 20) as handle:
+            for analysis in analyses:
+                _write_plot(handle, analysis, title, command, date)
+    else:
+        for analysis in analyses:
+            _write_plot(path, analysis, title, command, date)
+
+
+def _write_plot(handle: IO[bytes], analysis: AnalysisResult, title: str, command: str, date: str) -> None:
+    import numpy as np
+
+    vectors = list(analysis.vectors.values())
+    lengths = [int(np.size(v.data)) for v in vectors]
+    points = max(lengths, default=0)
+    for vector, length in zip(vectors, lengths):
+        if length not in (points, 1) or any(c.isspace() for c in vector.name):
+            problem = f"has {length} points where the plot has {points}" if length not in (points, 1) \
+                else "contains white space"
+            raise ValueError(f"vector {vector.name!r} of plot {analysis.plot_name} {problem}: a raw file cannot "
+                             "hold it; save that analysis as .npz")
+    is_complex = any(np.iscomplexobj(v.data) for v in vectors)
+    header = [f"Title: {title}", f"Date: {date}", f"Command: {command}",
+              f"Plotname: {PLOTNAME_OF_ANALYSIS.get(analysis.analysis, analysis.plot_name)}",
+              f"Flags: {'complex' if is_complex else 'real'}", f"No. Variables: {len(vectors)}",
+              f"No. Points: {points}", "Variables:"]
+    header += [f"\t{k}\t{v.name}\t{_TYPE_OF_UNIT.get(v.unit, 'notype')}" for k, v in enumerate(vectors)]
+    header.append("Binary:")
+    handle.write(("\n".join(header) + "\n").encode("utf-8"))
+    if not vectors or not points:
+        return
+    dtype = np.dtype("<c16" if is_complex else "<f8")  # little-endian whatever the machine
+    rows_per_block = max(1, _BLOCK_VALUES // len(vectors))
+    for start in range(0, points, rows_per_block):
+        stop = min(points, start + rows_per_block)
+        block = np.empty((stop - start, len(vectors)), dtype=dtype)  # row-major: point by point
+        for k, vector in enumerate(vectors):
+            data = np.asarray(vector.data).reshape(-1)
+            block[:, k] = data[0] if data.size == 1 else data[start:stop]
+        handle.write(block.reshape(-1).view("u1"))

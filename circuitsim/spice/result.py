@@ -9,9 +9,13 @@ branch currents of voltage sources and inductors, everything else verbatim
 
 from __future__ import annotations
 
+import os
 import re
+import struct
+import time
+import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 if TYPE_CHECKING:  # numpy is imported where used: the batch engine loads it while ngspice runs
     import numpy as np
@@ -42,6 +46,7 @@ _ANALYSIS_OF_PLOT = (
     ("tf", "tf"),
     ("transfer", "tf"),
     ("pz", "pz"),
+    ("pole", "pz"),
     ("disto", "disto"),
 )
 
@@ -368,6 +373,21 @@ class Result:
             flat.update(self.last.to_dict())
         return flat
 
+    # Export ------------------------------------------------------------------
+    def save_npz(self, path: Union[str, "os.PathLike[str]", IO[bytes]]) -> None:
+        """Write :meth:`flat_vectors` to an ``.npz`` file (``numpy.load`` reads it, keys as the vector names).
+
+        Uses :func:`write_npz`, which is 10-20x faster than ``numpy.savez`` for the tens of thousands of
+        one-point vectors of an operating point that saves every node.
+        """
+        write_npz(path, self.flat_vectors())
+
+    def save_raw(self, path: Union[str, "os.PathLike[str]", IO[bytes]], title: str = "circuitsim") -> None:
+        """Write every analysis to an ngspice binary raw file (see :func:`circuitsim.spice.rawfile.write_raw`)."""
+        from circuitsim.spice.rawfile import write_raw
+
+        write_raw(path, self.analyses, title=title)
+
 
 #: vector names a representation lists before "..."
 _NAMES_SHOWN = 6
@@ -393,3 +413,107 @@ def build_analysis(plot_name: str, columns: Sequence[Tuple[str, str, np.ndarray]
         cname = canonical_name(name, vtype)
         vectors[cname] = Vector(cname, data, UNIT_OF_TYPE.get(vtype, ""))
     return AnalysisResult(analysis or analysis_of_plot(plot_name), plot_name, vectors)
+
+
+# -- .npz writer -----------------------------------------------------------------------------------------------
+#: zip field limits: past them a ZIP64 end record holds the real counts and offsets
+_ZIP16, _ZIP32 = 0xFFFF, 0xFFFFFFFF
+#: numpy aligns the data after an .npy header to this many bytes
+_NPY_ALIGN = 64
+
+
+def _npy_header(descr: str, shape: Tuple[int, ...]) -> bytes:
+    """The header of an ``.npy`` file (format 1.0) for a C-ordered array, as ``numpy.save`` writes it."""
+    text = "{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (descr, tuple(shape))
+    padding = -(10 + len(text) + 1) % _NPY_ALIGN
+    text = text + " " * padding + "\n"
+    if len(text) > _ZIP16:
+        raise ValueError(f"an array of shape {shape} needs an .npy header of {len(text)} bytes (at most {_ZIP16})")
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode("latin-1")
+
+
+def write_npz(path: Union[str, "os.PathLike[str]", IO[bytes]], arrays: Mapping[str, Any]) -> None:
+    """Write arrays to an uncompressed ``.npz`` file, the format of ``numpy.savez``, in one pass.
+
+    ``numpy.load(path)[name]`` returns each array, exactly as after ``numpy.savez(path, **arrays)``.  The
+    difference is speed with many small arrays: ``numpy.savez`` goes through :mod:`zipfile` member by
+    member (seeks, header rewrites, about 40 us each), which made saving the 33,000 one-point vectors of
+    an operating point take longer than ngspice's run.  Here each member is one ``.npy`` header (built
+    once per dtype and shape) and the raw bytes, stored without compression, and the zip directory is
+    written at the end; more than 65,535 members get a ZIP64 end record, as :mod:`zipfile` writes it.
+    Totals beyond 4 GiB go to ``numpy.savez`` (which writes ZIP64 member sizes).
+
+    Parameters
+    ----------
+    path
+        File name or a binary file object open for writing.
+    arrays
+        ``{name: array}``; names become the members ``name.npy`` (UTF-8).  Object arrays are refused.
+
+    Raises
+    ------
+    ValueError
+        An object array (an ``.npz`` of them needs pickle, which ``numpy.load`` refuses by default).
+    """
+    import numpy as np
+
+    prepared = []
+    headers: Dict[Tuple[str, Tuple[int, ...]], bytes] = {}
+    total = 0
+    for name, value in arrays.items():
+        array = np.asarray(value)
+        if array.dtype.hasobject:
+            raise ValueError(f"{name!r} is an object array; an .npz of it would need pickle")
+        if not array.flags.c_contiguous:
+            array = np.ascontiguousarray(array)
+        descr = np.lib.format.dtype_to_descr(array.dtype)
+        key = (str(descr), array.shape)
+        header = headers.get(key)
+        if header is None:
+            header = headers[key] = _npy_header(descr, array.shape)
+        member = (str(name) + ".npy").encode("utf-8")
+        prepared.append((member, header, array))
+        total += 30 + 46 + 2 * len(member) + len(header) + array.nbytes
+    if total >= _ZIP32:
+        np.savez(path, **dict(arrays))
+        return
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "wb", buffering=1 << 20) as handle:
+            _write_zip(handle, prepared)
+    else:
+        _write_zip(path, prepared)
+
+
+def _write_zip(handle: IO[bytes], members: Sequence[Tuple[bytes, bytes, Any]]) -> None:
+    """Stored (uncompressed) zip members ``name -> header + array bytes``, then the central directory."""
+    stamp = time.localtime()
+    dos_time = (stamp.tm_hour << 11) | (stamp.tm_min << 5) | (stamp.tm_sec // 2)
+    dos_date = ((max(stamp.tm_year, 1980) - 1980) << 9) | (stamp.tm_mon << 5) | stamp.tm_mday
+    local = struct.Struct("<IHHHHHIIIHH")
+    central = struct.Struct("<IHHHHHHIIIHHHHHII")
+    directory = []
+    offset = 0
+    write = handle.write
+    for name, header, array in members:
+        payload = array.reshape(-1).view("u1") if array.nbytes else b""
+        crc = zlib.crc32(payload, zlib.crc32(header))
+        size = len(header) + array.nbytes
+        flags = 0x800 if not name.isascii() else 0  # bit 11: the name is UTF-8
+        write(local.pack(0x04034B50, 20, flags, 0, dos_time, dos_date, crc, size, size, len(name), 0))
+        write(name)
+        write(header)
+        if array.nbytes:
+            write(payload)
+        directory.append(central.pack(0x02014B50, 20, 20, flags, 0, dos_time, dos_date, crc, size, size,
+                                      len(name), 0, 0, 0, 0, 0o600 << 16, offset) + name)
+        offset += local.size + len(name) + size
+    directory_bytes = b"".join(directory)
+    count = len(members)
+    write(directory_bytes)
+    end_offset = offset + len(directory_bytes)
+    if count > _ZIP16:
+        # ZIP64 end of central directory record and its locator: the real member count lives there.
+        write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, len(directory_bytes), offset))
+        write(struct.pack("<IIQI", 0x07064B50, 0, end_offset, 1))
+    write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, min(count, _ZIP16), min(count, _ZIP16),
+                      len(directory_bytes), offset, 0))

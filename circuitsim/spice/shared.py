@@ -87,6 +87,8 @@ class SharedEngine(Engine):
                                        f"{INSTALL_HINT}") from None
         if "fatal" in hello:
             self._discard_worker()
+            if hello.get("contract"):  # PySpice's internals changed: the message names what and the way out
+                raise NgspiceNotFoundError(hello["fatal"])
             raise NgspiceNotFoundError(f"could not load libngspice from {self._library}: {hello['fatal']}. "
                                        f"{INSTALL_HINT}")
 

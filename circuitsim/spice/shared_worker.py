@@ -7,14 +7,23 @@ when there is a timeout, so it can ``bg_halt`` and keep the partial data),
 reads every plot, then ``destroy all`` + ``remcirc`` so memory stays flat.
 
 This module imports PySpice; nothing else in circuitsim does, and only in the
-worker process.
+worker process.  The worker subclasses PySpice's ``NgSpiceShared`` and replaces
+some of its *private* members (the ctypes callbacks ``_send_char``,
+``_send_stat``, ``_exit``, ``_background_thread_running``; it calls
+``_ngspice_shared`` and ``_convert_string_array``), so it depends on PySpice's
+internals, not only its API: :func:`pyspice_contract_problems` checks them
+when the worker starts, and ``pyproject.toml`` pins the tested series.
 """
 
 from __future__ import annotations
 
 import bisect
+import inspect
 import os
+import re
 import time
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Dict, List, Optional, Tuple
 
 # ngspice's enum simulation_types -> type names used in raw files.
@@ -22,6 +31,154 @@ _VECTOR_TYPES = {1: "time", 2: "frequency", 3: "voltage", 4: "current", 14: "tem
                  17: "admittance", 18: "power", 21: "capacitance"}
 _SCALE_TYPES = ("time", "frequency")
 _COMMAND_HISTORY_LIMIT = 300
+
+#: The PySpice series the worker was written and tested against (``pyproject.toml`` pins the same range).
+PYSPICE_TESTED = ">=1.5,<1.6"
+
+#: Static callbacks of ``NgSpiceShared`` the worker replaces, with their parameters (what libngspice passes).
+_CALLBACKS = {
+    "_send_char": ("message", "ngspice_id", "user_data"),
+    "_send_stat": ("message", "ngspice_id", "user_data"),
+    "_exit": ("exit_status", "immediate_unloading", "quit_exit", "ngspice_id", "user_data"),
+    "_background_thread_running": ("is_running", "ngspice_id", "user_data"),
+}
+#: Declarations of PySpice's ``api.h`` (its cffi view of ``sharedspice.h``) the worker calls, blanks removed.
+_DECLARATIONS = (
+    "int ngSpice_Command (char *)",
+    "int ngSpice_Circ (char **)",
+    "char **ngSpice_AllPlots (void)",
+    "char **ngSpice_AllVecs (char *)",
+    "pvector_info ngGet_Vec_Info (char *)",
+    "bool ngSpice_SetBkpt (double)",
+)
+#: Fields of ``struct vector_info`` the worker reads, with their C types.
+_VECTOR_INFO = {"v_type": "int", "v_realdata": "double *", "v_compdata": "ngcomplex_t *", "v_length": "int"}
+#: What PySpice's own code must still do for the replaced members to take effect: (method, text in its source).
+_SOURCE_USES = (
+    ("_init_ngspice", "self._send_char)"),
+    ("_init_ngspice", "self._send_stat)"),
+    ("_init_ngspice", "self._exit)"),
+    ("_init_ngspice", "self._background_thread_running)"),
+    ("_init_ngspice", "self._get_vsrc_data)"),
+    ("_get_vsrc_data", "self.get_vsrc_data("),
+    ("_load_library", "self._ngspice_shared = ffi.dlopen(self.library_path)"),
+    ("library_path", "self.LIBRARY_PATH"),
+)
+
+
+def pyspice_contract_problems(module: Optional[ModuleType] = None, api_text: Optional[str] = None) -> List[str]:
+    """What the worker needs from PySpice's internals and does not find; empty when all is there.
+
+    The worker replaces private callbacks of ``PySpice.Spice.NgSpice.Shared.NgSpiceShared`` and calls its
+    private library handle, so a PySpice release that renames or re-signs them would break the shared engine
+    in ways no public API change announces (a callback never called: no messages, no exit detection).  This
+    check names each such change.
+
+    Parameters
+    ----------
+    module
+        The module to check; default PySpice's ``PySpice.Spice.NgSpice.Shared`` (imported, the library not
+        loaded).
+    api_text
+        The text of its ``api.h`` (the cffi declarations); default the file next to the module.
+
+    Returns
+    -------
+    list of str
+        One sentence per missing or changed member, e.g. ``"NgSpiceShared._exit takes (exit_status,
+        immediate, ngspice_id, user_data), not the 5 parameters (exit_status, immediate_unloading,
+        quit_exit, ngspice_id, user_data) libngspice passes"``.
+    """
+    if module is None:
+        import PySpice.Spice.NgSpice.Shared as module  # noqa: N813 - PySpice's module name
+    problems: List[str] = []
+    cls = getattr(module, "NgSpiceShared", None)
+    ffi = getattr(module, "ffi", None)
+    if cls is None or ffi is None:
+        return [f"{module.__name__} has no {'NgSpiceShared class' if cls is None else 'module-level cffi ffi'}"]
+    for name, wanted in _CALLBACKS.items():
+        member = inspect.getattr_static(cls, name, None)
+        if not isinstance(member, staticmethod):
+            problems.append(f"NgSpiceShared.{name} is {'missing' if member is None else 'no longer a staticmethod'}")
+            continue
+        params = tuple(inspect.signature(member.__func__).parameters)
+        if len(params) != len(wanted):
+            problems.append(f"NgSpiceShared.{name} takes ({', '.join(params)}), not the {len(wanted)} parameters "
+                            f"({', '.join(wanted)}) libngspice passes")
+    _check_signature(cls, "get_vsrc_data", 5, problems)
+    _check_signature(cls, "__init__", None, problems, keywords=("ngspice_id", "send_data", "verbose"))
+    converter = inspect.getattr_static(cls, "_convert_string_array", None)
+    if not isinstance(converter, staticmethod) or len(inspect.signature(converter.__func__).parameters) != 1:
+        problems.append("NgSpiceShared._convert_string_array(array) is missing or changed")
+    if not hasattr(cls, "LIBRARY_PATH"):
+        problems.append("NgSpiceShared.LIBRARY_PATH (the library the class loads) is missing")
+    for method, text in _SOURCE_USES:
+        member = inspect.getattr_static(cls, method, None)
+        function = member.fget if isinstance(member, property) else getattr(member, "__func__", member)
+        if function is None:
+            problems.append(f"NgSpiceShared.{method} is missing")
+            continue
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            continue  # installed without sources: the signatures above are all that can be checked
+        if text not in source:
+            problems.append(f"NgSpiceShared.{method} no longer does {text!r}: the worker's replacement would not "
+                            "be used")
+    if api_text is None:
+        api = Path(getattr(module, "__file__", "") or ".").parent / "api.h"
+        api_text = api.read_text(errors="replace") if api.is_file() else ""
+    problems += _api_problems(api_text)
+    return problems
+
+
+def _check_signature(cls: type, name: str, count: Optional[int], problems: List[str],
+                     keywords: Tuple[str, ...] = ()) -> None:
+    member = getattr(cls, name, None)
+    if member is None:
+        problems.append(f"NgSpiceShared.{name} is missing")
+        return
+    params = inspect.signature(member).parameters
+    if count is not None and len(params) != count:
+        problems.append(f"NgSpiceShared.{name} takes ({', '.join(params)}), not {count} parameters")
+    missing = [k for k in keywords if k not in params]
+    if missing:
+        problems.append(f"NgSpiceShared.{name} no longer takes {', '.join(missing)}")
+
+
+def _api_problems(api_text: str) -> List[str]:
+    """Declarations and ``vector_info`` fields of PySpice's ``api.h`` that are missing or changed."""
+    if not api_text.strip():
+        return ["PySpice's api.h (its declarations of libngspice's functions) was not found"]
+    flat = re.sub(r"\s+", "", re.sub(r"/\*.*?\*/|//[^\n]*", "", api_text, flags=re.S))
+    problems = [f"api.h no longer declares '{d};'" for d in _DECLARATIONS if d.replace(" ", "") + ";" not in flat]
+    try:
+        from cffi import FFI
+
+        declared = FFI()
+        declared.cdef(api_text)
+        fields = dict(declared.typeof("struct vector_info").fields)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a changed header
+        return problems + [f"api.h's struct vector_info cannot be read ({type(exc).__name__}: {exc})"]
+    for name, ctype in _VECTOR_INFO.items():
+        if name not in fields:
+            problems.append(f"api.h's struct vector_info has no field {name}")
+        elif fields[name].type.cname != ctype:
+            problems.append(f"api.h's vector_info.{name} is {fields[name].type.cname}, not {ctype}")
+    return problems
+
+
+def _contract_message(problems: List[str]) -> str:
+    try:
+        from importlib.metadata import version
+
+        installed = version("PySpice")
+    except Exception:  # noqa: BLE001 - metadata missing: name no version
+        installed = "?"
+    return (f"PySpice {installed} changed what circuitsim's shared engine relies on (tested: PySpice"
+            f"{PYSPICE_TESTED}): {'; '.join(problems)}. Install a tested PySpice (pip install "
+            f"'PySpice{PYSPICE_TESTED}'), or run with the batch engine (--engine batch, BatchEngine), which does "
+            "not use PySpice")
 
 
 def _make_ngspice(library_path: str) -> Any:
@@ -246,6 +403,14 @@ def _run(ng: Any, request: Dict[str, Any]) -> Dict[str, Any]:
 
 def worker_main(conn: Any, library_path: str) -> None:
     """Entry point of the worker process: serve requests until told to stop."""
+    try:
+        problems = pyspice_contract_problems()
+    except Exception as exc:  # noqa: BLE001 - PySpice missing or broken: reported like a failed start
+        conn.send({"fatal": f"PySpice cannot be imported ({type(exc).__name__}: {exc})"})
+        return
+    if problems:
+        conn.send({"fatal": _contract_message(problems), "contract": True})
+        return
     try:
         ng = _make_ngspice(library_path)
     except Exception as exc:  # noqa: BLE001 - every failure to start is reported the same way

@@ -28,7 +28,12 @@ import time
 from pathlib import Path
 from typing import Dict, Tuple
 
-import numpy as np
+# One BLAS thread (set before numpy loads OpenBLAS): the engine's dense work is small (k x k solves,
+# (cells x k) products) and two BLAS threads on two shared cores made the 64 x 64 step 3-10x slower
+# (4.2 s against 14-50 s, measured under load 2.7).  BENCH_BLAS_THREADS overrides.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("BENCH_BLAS_THREADS", "1"))
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -72,7 +77,8 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=1000, help="K input vectors of the batched reads")
     parser.add_argument("--read-sizes", type=int, nargs="+", default=[64, 256])
     args = parser.parse_args()
-    print(f"fast engine vs ngspice restart; {os.cpu_count()} cores, load average "
+    print(f"fast engine vs ngspice restart; OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; "
+          f"{os.cpu_count()} cores, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (shared machine: wall-clock timings are noisy)")
     head = (f"{'N':>5s} {'phases':>6s} {'fast s':>8s} {'points':>7s} {'evals':>6s} {'factor':>6s} "
             f"{'ngspice s':>9s} {'points':>7s} {'ratio':>7s} {'max dx/range':>12s} {'peak MB':>8s}")

@@ -202,7 +202,7 @@ step_package() {
     rm -f "$STAMP"
     # This repository was installed as "circuitsim" before the rename: drop that editable install
     # (only if it points here; PyPI's unrelated "circuitsim" is left alone).
-    old="$("$VENV/bin/python" -m pip show circuitsim 2>/dev/null | sed -n 's/^Editable project location: //p')"
+    old="$("$VENV/bin/python" -m pip show circuitsim 2>/dev/null | sed -n 's/^Editable project location: //p' || true)"
     if [ -n "$old" ] && [ "$(cd "$old" 2>/dev/null && pwd -P)" = "$(cd "$REPO" && pwd -P)" ]; then
         "$VENV/bin/python" -m pip uninstall -q -y circuitsim
     fi

@@ -24,7 +24,9 @@ class BatchEngine(Engine):
     """Run each netlist in a fresh ``ngspice -b`` process.
 
     Starts in about 10 ms and needs no shared library; a crash or a hang
-    cannot touch the Python process.  Partial waveforms survive a timeout or
+    cannot touch the Python process.  On Linux ngspice is killed if the Python
+    process dies (``PR_SET_PDEATHSIG``); elsewhere it runs on to its end or
+    its timeout.  Partial waveforms survive a timeout or
     a convergence failure because ngspice writes the raw file as it goes.
 
     Parameters
@@ -66,7 +68,8 @@ class BatchEngine(Engine):
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, cwd=str(deck.base_dir or folder),
                                    env=ngspice_environment(self._executable),
-                                   start_new_session=True, preexec_fn=die_with_parent)
+                                   start_new_session=True,
+                                   preexec_fn=die_with_parent if os.name == "posix" else None)
         # Load numpy (for the raw-file reader) while ngspice runs: waiting on the process releases the GIL.
         threading.Thread(target=importlib.import_module, args=("numpy",), daemon=True).start()
         timed_out = False
@@ -74,7 +77,10 @@ class BatchEngine(Engine):
             console, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            os.killpg(process.pid, signal.SIGKILL)
+            if hasattr(os, "killpg"):
+                os.killpg(process.pid, signal.SIGKILL)   # its own session: ngspice and anything it started
+            else:  # Windows: no process groups of that kind; ngspice -b starts no children
+                process.kill()
             console, _ = process.communicate()
         output = log.read_text(errors="replace").splitlines() if log.exists() else []
         output += console.decode(errors="replace").splitlines()

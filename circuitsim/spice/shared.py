@@ -4,6 +4,8 @@ The worker is started on first use and kept for later runs (loading the
 library costs about a second; a run of a small deck a few milliseconds).  If
 ngspice crashes, calls ``exit``, or hangs past the timeout, the worker is
 replaced and the caller gets an exception; the Python process lives on.
+The worker needs a POSIX system (it inherits its socket by file descriptor):
+Linux (tested) and macOS; on Windows only the batch engine runs.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any, List, Optional, Tuple
 
 from circuitsim.spice.deck import Deck
 from circuitsim.spice.engine import Engine, describe_progress, die_with_parent
-from circuitsim.spice.errors import (INSTALL_HINT, NgspiceNotFoundError, SimulationTimeoutError, SimulatorCrashError)
+from circuitsim.spice.errors import NgspiceNotFoundError, SimulationTimeoutError, SimulatorCrashError
 from circuitsim.spice.messages import diagnose
 from circuitsim.spice.result import AnalysisResult, Result, build_analysis
 from circuitsim.spice.toolchain import ngspice_environment, require_library, require_ngspice
@@ -36,7 +38,7 @@ class SharedEngine(Engine):
     Parameters
     ----------
     library
-        Path of ``libngspice.so`` (default: found on the system).
+        Path of the ngspice shared library (default: :func:`~circuitsim.spice.toolchain.find_library`).
     klu
         See :class:`~circuitsim.spice.engine.Engine`.
     """
@@ -45,6 +47,10 @@ class SharedEngine(Engine):
 
     def __init__(self, library: Optional[str] = None, klu: Optional[bool] = None):
         super().__init__(klu)
+        if os.name != "posix":
+            raise NgspiceNotFoundError(
+                "the shared engine hands its worker process a socket by file descriptor, which only POSIX systems "
+                "(Linux, macOS) can do; on Windows use the batch engine (BatchEngine, --engine batch)")
         require_ngspice()
         self._library = library or require_library()
         self._process: Optional[Any] = None
@@ -71,6 +77,7 @@ class SharedEngine(Engine):
             [sys.executable, "-m", "circuitsim.spice.shared_worker", str(child_socket.fileno()), self._library],
             pass_fds=(child_socket.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, env=env, start_new_session=True, preexec_fn=die_with_parent)
+        # (die_with_parent kills the worker with this process on Linux; elsewhere the worker watches its parent)
         child_socket.close()
         parent = Connection(parent_socket.detach())
         self._process, self._conn = process, parent
@@ -84,13 +91,13 @@ class SharedEngine(Engine):
             code = process.wait(5)
             self._discard_worker()
             raise NgspiceNotFoundError(f"the worker died while loading libngspice ({_describe_exit(code)}). "
-                                       f"{INSTALL_HINT}") from None
+                                       f"{_install_hint()}") from None
         if "fatal" in hello:
             self._discard_worker()
             if hello.get("contract"):  # PySpice's internals changed: the message names what and the way out
                 raise NgspiceNotFoundError(hello["fatal"])
             raise NgspiceNotFoundError(f"could not load libngspice from {self._library}: {hello['fatal']}. "
-                                       f"{INSTALL_HINT}")
+                                       f"{_install_hint()}")
 
     def _discard_worker(self) -> None:
         process, conn = self._process, self._conn
@@ -178,6 +185,12 @@ class SharedEngine(Engine):
                                          + describe_progress(analyses),
                                          timeout=timeout, log=lines, partial=partial)
         return analyses, lines
+
+
+def _install_hint() -> str:
+    from circuitsim.doctor import install_hint
+
+    return install_hint()
 
 
 def _describe_exit(code: Optional[int]) -> str:

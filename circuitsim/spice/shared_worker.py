@@ -401,6 +401,43 @@ def _run(ng: Any, request: Dict[str, Any]) -> Dict[str, Any]:
     return {"analyses": analyses, "lines": lines, "timed_out": timed_out, "exit": ng.exit_request}
 
 
+#: seconds between two looks at the parent process where the kernel cannot signal its death
+PARENT_POLL = 1.0
+
+
+def watch_parent(parent_pid: int, platform: Optional[str] = None, interval: float = PARENT_POLL) -> bool:
+    """End this worker when its parent dies, where the kernel does not do it; ``True`` if a watcher started.
+
+    On Linux the parent starts the worker with ``PR_SET_PDEATHSIG`` (:func:`~circuitsim.spice.engine.
+    die_with_parent`), so the kernel kills it with its parent even in the middle of a long run.  Elsewhere
+    (macOS, the BSDs) a daemon thread looks every ``interval`` s whether the parent is still the one that
+    started it (an orphan is re-parented, so ``getppid`` changes) and ends the process if not.  An idle worker
+    ends anyway when its socket closes.
+
+    Parameters
+    ----------
+    parent_pid
+        The process id of the parent that started this worker.
+    platform
+        A ``sys.platform`` value; default this machine's.
+    interval
+        Seconds between two looks.
+    """
+    import sys
+    import threading
+
+    if (platform or sys.platform).startswith("linux"):
+        return False
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="circuitsim-parent-watch", daemon=True).start()
+    return True
+
+
 def worker_main(conn: Any, library_path: str) -> None:
     """Entry point of the worker process: serve requests until told to stop."""
     try:
@@ -422,6 +459,7 @@ def worker_main(conn: Any, library_path: str) -> None:
 
     ng.command(f"set num_threads={ngspice_threads()}")
     ng.lines = []
+    watch_parent(os.getppid())
     conn.send({"ready": True, "pid": os.getpid()})
     while True:
         try:

@@ -14,28 +14,101 @@ from __future__ import annotations
 import ctypes.util
 import functools
 import hashlib
+import ntpath
 import os
+import posixpath
 import re
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Set, Union
+from typing import List, Mapping, Optional, Set, Union
 
 from circuitsim.atomic import atomic_path, write_atomic
 from circuitsim.spice.errors import INSTALL_HINT, NgspiceNotFoundError
 
 MIN_VERSION = 42
-_LIBRARY_CANDIDATES = (
-    "/usr/lib/x86_64-linux-gnu/libngspice.so",
-    "/usr/lib/aarch64-linux-gnu/libngspice.so",
-    "/usr/lib/libngspice.so",
-    "/usr/local/lib/libngspice.so",
-    "/usr/lib/x86_64-linux-gnu/libngspice.so.0",
-    "/usr/lib/aarch64-linux-gnu/libngspice.so.0",
-)
+
+#: File names of the ngspice shared library per platform family, the linker's name first.
+_LIBRARY_NAMES = {
+    "linux": ("libngspice.so", "libngspice.so.0"),
+    "darwin": ("libngspice.dylib", "libngspice.0.dylib"),
+    "win32": ("ngspice.dll", "libngspice-0.dll"),
+}
+#: Folders searched per platform family, before the linker's own search (``ctypes.util.find_library``).
+_LIBRARY_FOLDERS = {
+    "linux": ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"),
+    "darwin": ("/opt/homebrew/lib", "/usr/local/lib", "/opt/local/lib"),
+    "win32": ("C:\\Spice64\\bin", "C:\\Spice64\\dll-vs"),
+}
+
+
+def _platform_family(platform: str) -> str:
+    """``linux``, ``darwin`` or ``win32`` for a ``sys.platform`` value (the BSDs search like Linux)."""
+    if platform.startswith("darwin"):
+        return "darwin"
+    if platform.startswith(("win32", "cygwin", "msys")):
+        return "win32"
+    return "linux"
+
+
+def library_names(platform: Optional[str] = None) -> "tuple[str, ...]":
+    """File names the ngspice shared library has on a platform.
+
+    Parameters
+    ----------
+    platform
+        A ``sys.platform`` value (``"linux"``, ``"darwin"``, ``"win32"``); default this machine's.
+
+    Returns
+    -------
+    tuple of str
+        ``("libngspice.so", "libngspice.so.0")`` on Linux, ``("libngspice.dylib", "libngspice.0.dylib")``
+        on macOS, ``("ngspice.dll", "libngspice-0.dll")`` on Windows.
+    """
+    return _LIBRARY_NAMES[_platform_family(platform or sys.platform)]
+
+
+def library_candidates(platform: Optional[str] = None, environ: Optional[Mapping[str, str]] = None,
+                       executable: Optional[str] = None) -> List[str]:
+    """Paths where the ngspice shared library is looked for, in order (whether they exist or not).
+
+    The installation prefix of a conda environment (``$CONDA_PREFIX/lib``, on Windows
+    ``%CONDA_PREFIX%\\Library\\bin``) and the ``lib`` folder next to the ``ngspice`` program's ``bin`` come
+    first, then the platform's usual folders (Debian/Ubuntu multiarch, Fedora's ``lib64``, Arch's ``lib``,
+    Homebrew, MacPorts, the Windows ``C:\\Spice64`` distribution).
+
+    Parameters
+    ----------
+    platform
+        A ``sys.platform`` value; default this machine's.
+    environ
+        Environment to read ``CONDA_PREFIX`` from; default :data:`os.environ`.
+    executable
+        The ngspice program whose prefix is searched; default none.
+    """
+    family = _platform_family(platform or sys.platform)
+    environ = os.environ if environ is None else environ
+    join = ntpath.join if family == "win32" else posixpath.join
+    folders: List[str] = []
+    if environ.get("CONDA_PREFIX"):
+        folders.append(join(environ["CONDA_PREFIX"], "Library", "bin") if family == "win32"
+                       else join(environ["CONDA_PREFIX"], "lib"))
+    if executable:
+        split = ntpath.split if family == "win32" else posixpath.split
+        prefix = split(split(executable)[0])[0]
+        folders.append(join(prefix, "bin") if family == "win32" else join(prefix, "lib"))
+    folders += _LIBRARY_FOLDERS[family]
+    seen: List[str] = []
+    for folder in folders:
+        for name in library_names(family):
+            path = join(folder, name)
+            if path not in seen:
+                seen.append(path)
+    return seen
 
 
 @dataclass(frozen=True)
@@ -82,15 +155,20 @@ def find_executable() -> Optional[str]:
 
 
 def find_library() -> Optional[str]:
-    """Path of ``libngspice.so``: ``$NGSPICE_LIBRARY_PATH``, the linker's search, or the usual places."""
-    override = os.environ.get("NGSPICE_LIBRARY_PATH")
-    if override:
-        return override if os.path.exists(override) else None
-    for candidate in _LIBRARY_CANDIDATES:
-        if os.path.exists(candidate):
+    """Path of the ngspice shared library (``libngspice.so``, ``libngspice.dylib``, ``ngspice.dll``), or ``None``.
+
+    In order: ``$CIRCUITSIM_LIBNGSPICE``, then ``$NGSPICE_LIBRARY_PATH`` (PySpice's variable; either must name an
+    existing file), then :func:`library_candidates` (conda, next to the ``ngspice`` program, the platform's usual
+    folders), then the linker's search (``ctypes.util.find_library("ngspice")``).
+    """
+    for variable in ("CIRCUITSIM_LIBNGSPICE", "NGSPICE_LIBRARY_PATH"):
+        override = os.environ.get(variable)
+        if override:
+            return override if os.path.isfile(override) else None
+    for candidate in library_candidates(executable=shutil.which("ngspice")):
+        if os.path.isfile(candidate):
             return candidate
-    found = ctypes.util.find_library("ngspice")
-    return found
+    return ctypes.util.find_library("ngspice")
 
 
 def find_openvaf() -> Optional[str]:
@@ -192,11 +270,18 @@ def require_ngspice(executable: Optional[str] = None) -> NgspiceInfo:
 
 
 def require_library() -> str:
-    """Path of libngspice.so, or raise :class:`NgspiceNotFoundError`."""
+    """Path of the ngspice shared library (see :func:`find_library`), or raise :class:`NgspiceNotFoundError`."""
     library = find_library()
     if library is None:
-        raise NgspiceNotFoundError(f"the ngspice shared library (libngspice.so) was not found. {INSTALL_HINT} "
-                                   "Or point NGSPICE_LIBRARY_PATH at it.")
+        from circuitsim.doctor import install_hint
+
+        names = " / ".join(library_names())
+        for variable in ("CIRCUITSIM_LIBNGSPICE", "NGSPICE_LIBRARY_PATH"):
+            if os.environ.get(variable):
+                raise NgspiceNotFoundError(f"${variable} names {os.environ[variable]!r}, which is not a file; point it "
+                                           f"at the ngspice shared library ({names}) or unset it")
+        raise NgspiceNotFoundError(f"the ngspice shared library ({names}) was not found. {install_hint()} Or point "
+                                   "CIRCUITSIM_LIBNGSPICE at it.")
     return library
 
 

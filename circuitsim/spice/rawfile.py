@@ -219,7 +219,7 @@ def write_raw(path: Union[str, "os.PathLike[str]", IO[bytes]], analyses: Iterabl
     command
         The ``Command:`` line; it names ngspice, which is how spicelib recognises the dialect.
     date
-        The ``Date:`` line; default now, as :func:`time.ctime` writes it.
+        The ``Date:`` line; default now, as ``time.ctime()`` writes it.
 
     Raises
     ------

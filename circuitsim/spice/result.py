@@ -436,11 +436,11 @@ def write_npz(path: Union[str, "os.PathLike[str]", IO[bytes]], arrays: Mapping[s
     """Write arrays to an uncompressed ``.npz`` file, the format of ``numpy.savez``, in one pass.
 
     ``numpy.load(path)[name]`` returns each array, exactly as after ``numpy.savez(path, **arrays)``.  The
-    difference is speed with many small arrays: ``numpy.savez`` goes through :mod:`zipfile` member by
+    difference is speed with many small arrays: ``numpy.savez`` goes through ``zipfile`` member by
     member (seeks, header rewrites, about 40 us each), which made saving the 33,000 one-point vectors of
     an operating point take longer than ngspice's run.  Here each member is one ``.npy`` header (built
     once per dtype and shape) and the raw bytes, stored without compression, and the zip directory is
-    written at the end; more than 65,535 members get a ZIP64 end record, as :mod:`zipfile` writes it.
+    written at the end; more than 65,535 members get a ZIP64 end record, as ``zipfile`` writes it.
     Totals beyond 4 GiB go to ``numpy.savez`` (which writes ZIP64 member sizes).
 
     Parameters

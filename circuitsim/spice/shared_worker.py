@@ -408,11 +408,11 @@ PARENT_POLL = 1.0
 def watch_parent(parent_pid: int, platform: Optional[str] = None, interval: float = PARENT_POLL) -> bool:
     """End this worker when its parent dies, where the kernel does not do it; ``True`` if a watcher started.
 
-    On Linux the parent starts the worker with ``PR_SET_PDEATHSIG`` (:func:`~circuitsim.spice.engine.
-    die_with_parent`), so the kernel kills it with its parent even in the middle of a long run.  Elsewhere
-    (macOS, the BSDs) a daemon thread looks every ``interval`` s whether the parent is still the one that
-    started it (an orphan is re-parented, so ``getppid`` changes) and ends the process if not.  An idle worker
-    ends anyway when its socket closes.
+    On Linux the parent starts the worker with ``PR_SET_PDEATHSIG``
+    (:func:`~circuitsim.spice.engine.die_with_parent`), so the kernel kills it with its parent even in the
+    middle of a long run.  Elsewhere (macOS, the BSDs) a daemon thread looks every ``interval`` s whether
+    the parent is still the one that started it (an orphan is re-parented, so ``getppid`` changes) and ends
+    the process if not.  An idle worker ends anyway when its socket closes.
 
     Parameters
     ----------

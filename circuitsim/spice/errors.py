@@ -12,15 +12,6 @@ from typing import TYPE_CHECKING, Optional, Sequence
 if TYPE_CHECKING:  # pragma: no cover
     from circuitsim.spice.result import Result
 
-INSTALL_HINT = (
-    "Install ngspice >= 42 built with KLU and its shared library. On Debian 12: "
-    "add 'deb http://deb.debian.org/debian bookworm-backports main' to the apt "
-    "sources, then 'apt-get update && apt-get install -t bookworm-backports "
-    "ngspice libngspice0 libngspice0-dev' (scripts/setup.sh does this). "
-    "On Debian 13 or Ubuntu 24.04+: 'apt-get install ngspice libngspice0-dev'."
-)
-
-
 class SpiceError(RuntimeError):
     """Base class of every simulation error.
 

@@ -188,7 +188,7 @@ class SharedEngine(Engine):
 
 
 def _install_hint() -> str:
-    from circuitsim.doctor import install_hint
+    from circuitsim.spice.install import install_hint
 
     return install_hint()
 

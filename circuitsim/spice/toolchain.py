@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import List, Mapping, Optional, Set, Union
 
 from circuitsim.atomic import atomic_path, write_atomic
-from circuitsim.spice.errors import INSTALL_HINT, NgspiceNotFoundError
+from circuitsim.spice.errors import NgspiceNotFoundError
+from circuitsim.spice.install import install_hint
 
 MIN_VERSION = 42
 
@@ -257,15 +258,15 @@ def require_ngspice(executable: Optional[str] = None) -> NgspiceInfo:
     """Return :func:`probe` of a usable ngspice, or raise :class:`NgspiceNotFoundError` saying how to install one."""
     info = probe(executable)
     if info.executable is None:
-        raise NgspiceNotFoundError(f"ngspice was not found on PATH. {INSTALL_HINT}")
+        raise NgspiceNotFoundError(f"ngspice was not found on PATH. {install_hint()}")
     if info.version is None:
         if info.problem:
-            raise NgspiceNotFoundError(f"'{info.executable} --version' {info.problem}. {INSTALL_HINT}")
-        raise NgspiceNotFoundError(f"{info.executable} did not report a version (is it ngspice?). {INSTALL_HINT}")
+            raise NgspiceNotFoundError(f"'{info.executable} --version' {info.problem}. {install_hint()}")
+        raise NgspiceNotFoundError(f"{info.executable} did not report a version (is it ngspice?). {install_hint()}")
     if info.version < MIN_VERSION:
         raise NgspiceNotFoundError(
             f"ngspice {info.version} at {info.executable} is older than {MIN_VERSION}: it has no usable KLU, "
-            f"and crossbars run about 100x slower. {INSTALL_HINT}")
+            f"and crossbars run about 100x slower. {install_hint()}")
     return info
 
 
@@ -273,7 +274,6 @@ def require_library() -> str:
     """Path of the ngspice shared library (see :func:`find_library`), or raise :class:`NgspiceNotFoundError`."""
     library = find_library()
     if library is None:
-        from circuitsim.doctor import install_hint
 
         names = " / ".join(library_names())
         for variable in ("CIRCUITSIM_LIBNGSPICE", "NGSPICE_LIBRARY_PATH"):

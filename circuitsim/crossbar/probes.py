@@ -343,7 +343,7 @@ class CrossbarProbes:
         if separator is None:
             raise ValueError(f"cells written as {self.cell_element!r} elements have no state nodes "
                              f"(only subckt 'X' and OSDI 'N' instances do)")
-        return f"v({self.cell_instance(i, j).lower()}{separator}{node})"
+        return f"v({self.cell_instance(i, j).lower()}{separator}{node.lower()})"     # ngspice lower-cases names
 
     def state_vectors(self) -> Dict[str, List[str]]:
         """Per state (by its key, e.g. the initial-state parameter): its vector for every cell, row-major."""

@@ -280,7 +280,7 @@ class Device:
             unknown = {str(s) for s in expr.free_symbols} - known
             if unknown:
                 raise ValueError(f"{self.name}: {label} uses undeclared symbols {sorted(unknown)}")
-        for label, keys in (("state names", [s.name for s in self.states]),
+        for label, keys in (("state names (ngspice node names ignore case)", [s.name.lower() for s in self.states]),
                             ("initial-state parameters", [s.initial_param for s in self.states])):
             if len(set(keys)) != len(keys):
                 raise ValueError(f"{self.name}: duplicate {label} {sorted(k for k in set(keys) if keys.count(k) > 1)}")

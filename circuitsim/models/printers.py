@@ -22,8 +22,9 @@ LEAK = 1e-15  # conductance of each state node to ground (S), i.e. 1e15 ohm
 
 
 def state_node(name: str) -> str:
-    """Internal node of a state in both the subckt and the Verilog-A module."""
-    return f"s_{name}"
+    """Internal node of a state in both the subckt and the Verilog-A module (lower case: ngspice lower-cases
+    every name it parses, so ``.save v(n#s_T)`` could never name an OSDI node kept as ``s_T``)."""
+    return f"s_{name.lower()}"
 
 
 def noise_node(name: str) -> str:

@@ -617,8 +617,11 @@ def _demo(args: argparse.Namespace) -> int:
 def _print_report(report: dict, out: Path) -> None:
     for line in report.get("headline", []):
         print(line)
-    print(f"{report['steps']} steps, SPICE {report['spice_seconds']:.1f} s, Python {report['python_seconds']:.1f} s "
-          f"({report.get('backend')} cells)")
+    if report.get("mode") == "fast":
+        where = f"fast engine {report['spice_seconds']:.1f} s"
+    else:
+        where = f"SPICE {report['spice_seconds']:.1f} s ({report.get('backend')} cells)"
+    print(f"{report['steps']} steps, {where}, Python {report['python_seconds']:.1f} s")
     print(f"report: {out / 'report.json'} (plots: {', '.join(report['plots'])})")
 
 

@@ -338,9 +338,10 @@ def write_report(experiment: Experiment, state: ExperimentState, out: Path, mode
     report: Dict[str, Any] = {
         "experiment": experiment.kind, "mode": mode,
         "update": experiment.update_mode,
-        "backend": getattr(experiment.circuit, "backend", None),
+        "simulator": "circuitsim fast engine (quasi-static, Python)" if mode == "fast" else "ngspice",
+        "backend": None if mode == "fast" else getattr(experiment.circuit, "backend", None),
         "steps": len(metrics), "finished": bool(experiment.finished(state)),
-        "spice_runs": len(metrics) if mode == "restart" else (1 if metrics else 0),
+        "spice_runs": {"restart": len(metrics), "lock-step": 1 if metrics else 0}.get(mode, 0),
         "spice_steps": len(metrics),
         "spice_seconds": spice, "python_seconds": python,
         "overhead_fraction": python / spice if spice > 0 else None,

@@ -92,3 +92,55 @@ def test_engines_accept_a_pyspice_circuit_directly(engine):
     circuit.I("1", circuit.gnd, "a", 2 @ u_A)
     circuit.R("1", "a", circuit.gnd, 1.5 @ u_kOhm)
     assert engine.run(circuit, Op()).v("a")[0] == pytest.approx(3000.0, rel=1e-12)  # 2 A x 1.5 kohm
+
+
+PYSPICE_RUN = """
+import json, sys
+import numpy as np
+from circuitsim.models.catalogue import get_device
+from circuitsim.netlists import Netlist, Pulse
+
+net = Netlist("device through PySpice")
+net.vsource("V1", "a", "0", waveform=Pulse(0, 1.0, rise=1e-4, fall=1e-4, width=0.05, period=0.2))
+net.device("X1", get_device("lid_joglekar"), ["a", "0"])
+simulator = net.to_pyspice().simulator(temperature=27, nominal_temperature=27)
+analysis = simulator.transient(step_time=1e-4, end_time=0.1, max_time=1e-4, use_initial_condition=True)
+print(json.dumps({"time": np.asarray(analysis.time).tolist(), "i": (-np.asarray(analysis.branches["v1"])).tolist()}))
+"""
+
+
+@pytest.mark.ngspice
+def test_a_netlist_with_catalogue_devices_runs_through_pyspice(engine):
+    """to_pyspice carries the subckt definitions Netlist.device adds: PySpice's own simulator (its
+    NgSpiceShared, in a separate process) runs the exported circuit, and its current through a switching
+    memristor equals our engine's run of the same netlist (1e-3 of the peak: the same ngspice and deck,
+    but PySpice's own options and time steps)."""
+    import json
+    import subprocess
+    import sys
+
+    from circuitsim.models.catalogue import get_device
+    from circuitsim.spice import Tran
+
+    done = subprocess.run([sys.executable, "-c", PYSPICE_RUN], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    net = Netlist("device through our engine")
+    net.vsource("V1", "a", "0", waveform=Pulse(0, 1.0, rise=1e-4, fall=1e-4, width=0.05, period=0.2))
+    net.device("X1", get_device("lid_joglekar"), ["a", "0"])
+    ours = engine.run(net, Tran(1e-4, 0.1, max_step=1e-4, uic=True))
+    i_ours = np.interp(theirs["time"], ours["time"], -ours.i("v1"))
+    assert np.max(np.abs(np.array(theirs["i"]) - i_ours)) < 1e-3 * np.max(np.abs(i_ours))
+    assert np.ptp(i_ours) > 0 and np.max(np.abs(i_ours)) > 0
+
+
+def test_a_verilog_a_device_is_not_exported_to_pyspice(tmp_path):
+    from circuitsim.models.verilog_a import VerilogADevice
+
+    path = tmp_path / "r.va"
+    path.write_text('`include "disciplines.vams"\nmodule r(p, n);\n inout p, n;\n electrical p, n;\n'
+                    ' parameter real g = 1e-3;\n analog I(p, n) <+ g * V(p, n);\nendmodule\n')
+    net = Netlist("va")
+    net.device("N1", VerilogADevice(path), ["a", "0"])
+    with pytest.raises(ValueError, match="cannot carry"):
+        net.to_pyspice()

@@ -360,9 +360,20 @@ class Netlist:
         return netlist
 
     def to_pyspice(self) -> Any:
-        """Export as a PySpice ``Circuit`` (the lines go in as raw SPICE)."""
+        """Export as a PySpice ``Circuit``: the lines and the subckt definitions the devices need, as raw SPICE.
+
+        Raises
+        ------
+        ValueError
+            The netlist holds a Verilog-A device: PySpice's simulator cannot load its OSDI library; run
+            :meth:`render`'s text with circuitsim's engines or ``ngspice -b`` instead.
+        """
         from PySpice.Spice.Netlist import Circuit
 
+        if self._osdi:
+            raise ValueError(f"{self.title}: a Verilog-A device ({', '.join(self._osdi)}) needs its compiled OSDI "
+                             "library loaded before the deck, which a PySpice Circuit cannot carry; run "
+                             "netlist.render() with circuitsim's engines or ngspice -b instead")
         circuit = Circuit(self.title)
-        circuit.raw_spice = "\n".join(self.lines)
+        circuit.raw_spice = "\n".join([*self.lines, *self._definitions.values()])
         return circuit

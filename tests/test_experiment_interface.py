@@ -438,3 +438,18 @@ def test_an_experiment_file_names_a_device_from_the_users_own_file(tmp_path):
     assert [m["accuracy"] for m in mine["metrics"]] == [m["accuracy"] for m in catalogue["metrics"]]
     assert np.array(mine["summary"]["weights"]) == pytest.approx(np.array(catalogue["summary"]["weights"]),
                                                                  rel=1e-9, abs=1e-12)
+
+
+def test_an_experiment_report_has_a_short_repr():
+    """The report is the report.json dict, shown in one line (and a small HTML table), never every metric."""
+    from circuitsim.cosim.runner import ExperimentReport
+
+    report = ExperimentReport({"experiment": "perceptron", "mode": "fast", "steps": 13, "finished": True,
+                               "spice_seconds": 1.5, "metrics": [{"accuracy": 0.5}] * 1000,
+                               "summary": {"final_accuracy": 1.0, "epochs_to_100_percent": 13,
+                                           "weights": [[0.1] * 3] * 10}})
+    text = repr(report)
+    assert text.startswith("<ExperimentReport perceptron (fast), 13 steps") and "final_accuracy=1" in text
+    assert "weights" not in text and len(text) < 200
+    assert "<table>" in report._repr_html_() and "epochs_to_100_percent" in report._repr_html_()
+    assert report["summary"]["epochs_to_100_percent"] == 13 and isinstance(report, dict)

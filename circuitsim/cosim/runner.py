@@ -36,7 +36,7 @@ from circuitsim.cosim.coupling import COUPLINGS, make_coupling
 from circuitsim.cosim.experiment import Experiment, ExperimentState
 from circuitsim.userfiles import UserCodeError, is_reference, load_module, load_object, user_code_failure
 
-__all__ = ["BUILTIN_EXPERIMENTS", "OutputFolderError", "build_experiment", "experiment_class", "load_experiment",
+__all__ = ["BUILTIN_EXPERIMENTS", "ExperimentReport", "OutputFolderError", "build_experiment", "experiment_class", "load_experiment",
            "run_experiment"]
 
 REPORT = "report.json"
@@ -168,7 +168,8 @@ def _prepare_folder(out: Path, resume: bool, overwrite: bool) -> None:
 
 def run_experiment(source: Union[str, Path, Mapping[str, Any], Experiment], out: Union[str, Path], *,
                    mode: Optional[str] = None, resume: bool = False, overwrite: bool = False,
-                   progress: bool = True, max_steps: Optional[int] = None, engine: Any = None) -> Dict[str, Any]:
+                   progress: bool = True, max_steps: Optional[int] = None,
+                   engine: Any = None) -> "ExperimentReport":
     """Run (or resume) an experiment; write ``out/report.json``, its plots and ``out/checkpoint.npz``.
 
     Parameters
@@ -193,8 +194,8 @@ def run_experiment(source: Union[str, Path, Mapping[str, Any], Experiment], out:
 
     Returns
     -------
-    dict
-        The report (also written to ``out/report.json``).
+    ExperimentReport
+        The report, a ``dict`` with a short repr (also written to ``out/report.json``).
     """
     experiment, config, mode = _experiment_and_mode(source, mode)
     horizon = _check_mode(experiment, mode)
@@ -329,8 +330,34 @@ def _advance(bar: Any, experiment: Experiment, state: ExperimentState, metrics: 
     bar.update(1)
 
 
+class ExperimentReport(dict):
+    """What :func:`run_experiment` returns: the ``report.json`` document as a dict, with a short repr.
+
+    A plain ``dict`` in every other way (``report["summary"]``, ``json.dumps(report)``); in a notebook it
+    shows one line, or a small table (``_repr_html_``), instead of every step's metrics.
+    """
+
+    def _scalars(self) -> Dict[str, Any]:
+        summary = self.get("summary", {})
+        return {k: v for k, v in summary.items() if isinstance(v, (int, float, str, bool)) or v is None}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self._scalars().items())
+        return (f"<ExperimentReport {self.get('experiment')} ({self.get('mode')}), {self.get('steps')} steps, "
+                f"simulator {self.get('spice_seconds', 0.0):.3g} s; {shown}>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in {"experiment": self.get("experiment"), "mode": self.get("mode"),
+                                    "steps": self.get("steps"), "finished": self.get("finished"),
+                                    **self._scalars()}.items())
+        return f"<table><thead><tr><th>report</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
+
+
 def write_report(experiment: Experiment, state: ExperimentState, out: Path, mode: str,
-                 wall: float) -> Dict[str, Any]:
+                 wall: float) -> "ExperimentReport":
     """``out/report.json`` and the experiment's plots."""
     metrics = state.metrics
     spice = float(sum(m["spice_seconds"] for m in metrics))
@@ -354,7 +381,7 @@ def write_report(experiment: Experiment, state: ExperimentState, out: Path, mode
     report["plots"] = [os.path.basename(str(p)) for p in experiment.plots(state, out)]
     report["headline"] = list(experiment.report_lines(report))
     write_atomic(out / REPORT, json.dumps(report, indent=2, default=_jsonable).encode())
-    return report
+    return ExperimentReport(report)
 
 
 def _jsonable(value: Any) -> Any:

@@ -16,8 +16,11 @@ __all__ = ["MAX_SECONDS", "RunEstimate", "check_run_budget", "estimate_run"]
 
 SECONDS_PER_STEP = 0.02
 SECONDS_PER_CELL_STEP = 2e-4
-BYTES_PER_CELL = 20e3
+BYTES_PER_CELL = 50e3
 BYTES_PER_STEP = 2e3
+#: the share of the available memory a run may plan to use (the per-device figure cannot see the step's
+#: time points: a 1,000,000-synapse STDP window grew past 20 GB before its first step ended)
+MEMORY_SHARE = 0.5
 #: a run estimated longer than this is refused (30 days); longer than WARN_SECONDS is announced
 MAX_SECONDS = 30 * 24 * 3600.0
 WARN_SECONDS = 3600.0
@@ -63,9 +66,10 @@ def check_run_budget(experiment: Any, done: int = 0) -> RunEstimate:
     cells = int(shape[0]) * int(shape[1])
     est = estimate_run(steps, cells)
     memory = _available_memory()
-    if memory is not None and est.memory_bytes > memory:
-        raise ValueError(f"this run cannot fit in memory: {est.describe()}, but only {memory / 1e9:.3g} GB is "
-                         f"available; use a smaller array or fewer steps")
+    if memory is not None and est.memory_bytes > MEMORY_SHARE * memory:
+        raise ValueError(f"this run cannot fit in memory: {est.describe()}, against {memory / 1e9:.3g} GB "
+                         f"available (at most {MEMORY_SHARE:.0%} of it is planned: ngspice's saved vectors grow "
+                         f"with the step's time points); use a smaller array or fewer steps")
     if est.seconds > MAX_SECONDS:
         raise ValueError(f"this run cannot finish: {est.describe()}, more than {MAX_SECONDS / 86400:g} days; use "
                          f"fewer steps or a smaller array")

@@ -29,7 +29,7 @@ def _bits(bits) -> np.ndarray:
 
 
 def frequency_test(bits) -> float:
-    """Frequency (monobit) test, SP 800-22 section 2.1: P = erfc(|S_n| / sqrt(2 n))."""
+    """Frequency (monobit) test, SP 800-22 section 2.1: ``P = erfc(|S_n| / sqrt(2 n))``."""
     b = _bits(bits)
     s = np.sum(2 * b - 1)
     return float(erfc(abs(s) / math.sqrt(b.size) / math.sqrt(2)))
@@ -47,7 +47,7 @@ def block_frequency_test(bits, block: int = 128) -> float:
 
 
 def runs_test(bits) -> float:
-    """Runs test, section 2.3 (with its frequency prerequisite |pi - 1/2| < 2/sqrt(n); 0.0 if it fails)."""
+    """Runs test, section 2.3 (with its frequency prerequisite ``|pi - 1/2| < 2/sqrt(n)``; 0.0 if it fails)."""
     b = _bits(bits)
     n = b.size
     pi = b.mean()

@@ -23,6 +23,19 @@ from circuitsim.spice.toolchain import probe
 
 HAVE_NGSPICE = probe().usable
 
+#: address space the test process (and what it starts) may use: a runaway case fails with MemoryError
+#: instead of taking the shared machine (24 GB) down with it, as an unrefused million-synapse run once did
+TEST_ADDRESS_SPACE = 16e9
+
+
+def pytest_configure(config):
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = int(TEST_ADDRESS_SPACE) if hard == resource.RLIM_INFINITY else min(int(TEST_ADDRESS_SPACE), hard)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
 
 def pytest_collection_modifyitems(config, items):
     if HAVE_NGSPICE:

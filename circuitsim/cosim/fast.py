@@ -91,6 +91,8 @@ class IntegrationStats:
     accepted: int = 0
     rejected: int = 0
     evaluations: int = 0
+    full: int = 0
+    woken: int = 0
 
     def as_dict(self) -> Dict[str, int]:
         return dict(self.__dict__)
@@ -138,6 +140,8 @@ class FastCoupling(Coupling):
     max_rank: Optional[int] = None
     max_state_change: float = 0.01
     segment_start: bool = True
+    active_set: bool = True
+    locate_switching: bool = True
     mode: str = field(default="fast", init=False)
 
     def __post_init__(self) -> None:
@@ -150,8 +154,8 @@ class FastCoupling(Coupling):
         c = self.circuit
         self.network = ArrayNetwork(c.shape, c.r_row, c.r_col, c.r_source, c.r_sense,
                                     refactor_iterations=self.refactor_iterations)
-        self.functions = device_functions(c.model)
         self.params = parameter_values(c)
+        self.functions = device_functions(c.model, self.params)
         order = self.functions.order
         self._initial_param = {s.name: s.initial_param for s in c.model.states}
         self._lower, self._upper, self._range = state_ranges(c, order)
@@ -166,6 +170,10 @@ class FastCoupling(Coupling):
         self.low_rank: Optional[LowRankArray] = LowRankArray(self.network, rank) if use else None
 
     # -- the right-hand side ------------------------------------------------------------------------------
+    def _conductance(self, y: np.ndarray) -> np.ndarray:
+        """Linear cells: ``dI/dV`` per cell (S) at states ``y`` (S, cells)."""
+        return np.broadcast_to(self.functions.slope(0.0, list(y), self.params), y.shape[1:]).astype(float)
+
     def _solve(self, s: np.ndarray, y: np.ndarray,
                segment: Optional[Tuple[np.ndarray, np.ndarray, float]] = None) -> Tuple[Any, np.ndarray, np.ndarray]:
         """Node voltages (``None`` in low-rank mode), cell voltages and cell currents at line voltages ``s``
@@ -174,18 +182,12 @@ class FastCoupling(Coupling):
         rows = list(y)
         lr = self.low_rank
         if lr is not None:
-            g = np.broadcast_to(fn.slope(0.0, rows, p), y.shape[1:]).astype(float)
+            g = self._conductance(y)
             lr.prepare(g)
-            if segment is None:
-                v0 = lr.base(s)
-            else:
-                sa, sb, theta = segment
-                va = lr.base(sa)
-                v0 = va if theta == 0.0 or np.array_equal(sa, sb) else va + theta * (lr.base(sb) - va)
-            v = lr.voltages(g, v0)
+            v = lr.voltages_at(g, segment if segment is not None else (s, s, 0.0))
             return None, v, g * v
         if fn.linear:
-            g = np.broadcast_to(fn.slope(0.0, rows, p), y.shape[1:]).astype(float)
+            g = self._conductance(y)
             x = net.solve_linear(g, s, self._x)
             v = net.cell_voltages(x)
             i = g * v
@@ -200,18 +202,90 @@ class FastCoupling(Coupling):
         self._x = x
         return x, v, i
 
-    def _rhs(self, s: np.ndarray, y: np.ndarray, segment: Optional[Tuple[np.ndarray, np.ndarray, float]] = None
-             ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """State rates (S, cells), cell currents (cells,) and powers (W: cells, sources, drivers, senses) at
-        line voltages ``s`` and states ``y``."""
-        self.stats.evaluations += 1
-        _, v, i = self._solve(s, y, segment)
+    def _power(self, s: np.ndarray, v: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Powers (W): cells, sources, drivers, senses."""
         m, n = self.circuit.shape
         cells = i.reshape(m, n)
         rows, columns = cells.sum(axis=1), cells.sum(axis=0)     # driver and sense currents (KCL)
-        power = np.array([float(i @ v), float(s[:m] @ rows - s[m:] @ columns),
-                          self.circuit.r_source * float(rows @ rows), self.circuit.r_sense * float(columns @ columns)])
-        return self.functions.rates(v, list(y), self.params), i, power
+        return np.array([float(i @ v), float(s[:m] @ rows - s[m:] @ columns),
+                         self.circuit.r_source * float(rows @ rows), self.circuit.r_sense * float(columns @ columns)])
+
+    def _every_cell(self, s: np.ndarray, y: np.ndarray, segment: Tuple[np.ndarray, np.ndarray, float],
+                    active: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """Cell voltages and currents of every cell; in low-rank mode with ``active`` given, only the active
+        cells' states may differ from those the conductances ``self._g`` were taken at."""
+        lr = self.low_rank
+        if lr is None or active is None:
+            return self._solve(s, y, segment)[1:]
+        g = self._g.copy()
+        if active.size:
+            g[active] = self._conductance(y[:, active])
+        lr.prepare(g, active)
+        v = lr.voltages_at(g, segment)
+        return v, g * v
+
+    def _full(self, s: np.ndarray, y: np.ndarray, segment: Tuple[np.ndarray, np.ndarray, float],
+              active: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every cell: rates (S, cells), cell currents and powers at line voltages ``s`` and states ``y``."""
+        self.stats.evaluations += 1
+        self.stats.full += 1
+        v, i = self._every_cell(s, y, segment, active)
+        self._v_last = v
+        return self.functions.rates(v, list(y), self.params), i, self._power(s, v, i)
+
+    def _active_rates(self, s: np.ndarray, segment: Tuple[np.ndarray, np.ndarray, float], y: np.ndarray,
+                      y_active: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """Rates (S, k) of the ``active`` cells whose states are ``y_active`` (S, k); every other cell keeps
+        its state of ``y``.  Linear cells in low-rank mode solve for the active cells' voltages only."""
+        self.stats.evaluations += 1
+        if active.size == 0:
+            return np.zeros((y.shape[0], 0))
+        lr = self.low_rank
+        if lr is not None and active.size <= lr.max_rank:
+            if self._reduced is None or self._reduced[0] != lr.refactorisations:
+                self._reduced = (lr.refactorisations, lr.reduce(self._g, active, segment[0], segment[1]))
+            v = self._reduced[1].voltages(self._conductance(y_active), segment[2])
+        else:
+            full = y.copy()
+            full[:, active] = y_active
+            v = self._solve(s, full, segment)[1][active]
+        return self.functions.rates(v, list(y_active), self.params)
+
+    # -- where the rates switch on or off inside a ramp -----------------------------------------------------
+    def _crossings(self, y: np.ndarray, v_a: np.ndarray, v_b: np.ndarray, cells: np.ndarray,
+                   grid: int = 32) -> np.ndarray:
+        """Where (fraction of the segment) each of ``cells`` starts or stops moving, its voltage taken linear
+        between ``v_a`` and ``v_b`` at its present state (the conductances frozen: the states barely move
+        in a ramp): the first grid point past the switch, refined once on a finer grid (1/grid^2)."""
+        if cells.size == 0:
+            return np.zeros(0)
+        fn, p = self.functions, self.params
+        va, dv = v_a[cells], v_b[cells] - v_a[cells]
+        ys = [row[cells] for row in y]
+        lo, width = np.zeros(cells.size), 1.0
+        moving_at_start = None
+        for _ in range(2):
+            width = width / grid
+            theta = lo[None, :] + width * np.arange(grid + 1)[:, None]                       # (grid + 1, c)
+            rates = fn.rates(va + theta * dv, ys, p)
+            moving = np.any(rates != 0.0, axis=0)                                          # (grid + 1, c)
+            if moving_at_start is None:
+                moving_at_start = moving[0]
+            switched = moving != moving_at_start[None, :]
+            first = np.where(switched.any(axis=0), switched.argmax(axis=0), grid)
+            lo = lo + width * np.maximum(first - 1, 0)
+        return np.clip(lo + 0.5 * width, 0.0, 1.0)
+
+    @staticmethod
+    def _breakpoints(theta: np.ndarray, gap: float = 0.05, edge: float = 0.01) -> List[float]:
+        """Cluster the switching points ``theta`` (gaps above ``gap`` separate clusters); one breakpoint per
+        cluster (its midpoint), none within ``edge`` of either end."""
+        if theta.size == 0:
+            return []
+        t = np.sort(theta)
+        cuts = np.flatnonzero(np.diff(t) > gap) + 1
+        points = [0.5 * (c[0] + c[-1]) for c in np.split(t, cuts)]
+        return [float(x) for x in points if edge < x < 1.0 - edge]
 
     # -- a step ---------------------------------------------------------------------------------------------
     def _run(self, program: LineProgram, states: Dict[str, np.ndarray],
@@ -233,7 +307,10 @@ class FastCoupling(Coupling):
         atol = self.state_tolerance * self._range            # (S, 1)
         t_out: List[float] = [0.0]
         self._x = None
-        k1, i_cell, p1 = self._rhs(values[0], y)
+        if self.low_rank is not None:
+            self._g = self._conductance(y)
+        k1, i_cell, p1 = self._full(values[0], y, (values[0], values[0], 0.0))
+        i_prev = i_cell
         phase_energy = np.zeros((max(len(program.phases), 1), 4))
         starts = program.starts
         currents: List[np.ndarray] = [self.network.column_currents(i_cell)]
@@ -246,48 +323,114 @@ class FastCoupling(Coupling):
             sa, sb = values[a], values[a + 1]
             span = tb - ta
             phase = min(max(int(np.searchsorted(starts, ta, side="right")) - 1, 0), len(phase_energy) - 1)
+            ramp = not np.array_equal(sa, sb)
 
             def line(t: float) -> Tuple[np.ndarray, Tuple[np.ndarray, np.ndarray, float]]:
                 theta = (t - ta) / span
-                return sa + theta * (sb - sa), (sa, sb, theta)
+                return sa + theta * (sb - sa), (sa, sb if ramp else sa, theta)
 
+            # the active set: the cells moving at the segment's start or (at the present states) at its end;
+            # inside a ramp, the cells that switch on or off break the segment where they switch
+            moving_a = np.any(k1 != 0.0, axis=0)
+            if ramp or not self.active_set:
+                _, v_b, _ = self._solve(sb, y, (sa, sb, 1.0))
+                self.stats.evaluations += 1
+                moving_b = np.any(self.functions.rates(v_b, list(y), self.params) != 0.0, axis=0)
+            else:
+                moving_b = moving_a
+            everyone = np.arange(y.shape[1])
+            always = np.flatnonzero(moving_a & moving_b) if self.active_set else everyone
+            stops = starts_ = switch = np.zeros(0, dtype=np.int64)
+            ends = [tb]
+            if ramp and self.active_set:
+                stops, starts_ = np.flatnonzero(moving_a & ~moving_b), np.flatnonzero(~moving_a & moving_b)
+                if self.locate_switching:
+                    switching = np.concatenate([stops, starts_])
+                    switch = self._crossings(y, self._v_last, v_b, switching)
+                    ends = [ta + x * span for x in self._breakpoints(switch)] + [tb]
             t = ta
-            if self.segment_start:
-                h = span          # try each segment whole: a read or a pulse's plateau often is one step
-            while t < tb:
-                h = min(h, tb - t)
-                last = t + h >= tb - 1e-12 * span
-                t_new = tb if last else t + h
-                h = t_new - t
-                k2, _, p2 = self._rhs(*_at(line(t + _C2 * h), y + (_C2 * h) * k1))
-                k3, _, _ = self._rhs(*_at(line(t + _C3 * h), y + (_C3 * h) * k2))
-                y_new = y + h * (_B[0] * k1 + _B[1] * k2 + _B[2] * k3)
-                k4, i_new, p4 = self._rhs(*_at(line(t_new), y_new))
-                err = h * (_E[0] * k1 + _E[1] * k2 + _E[2] * k3 + _E[3] * k4)
-                norm = float(np.max(np.abs(err) / atol)) if err.size else 0.0
-                # a step moves no state by more than max_state_change of its range: the error estimate of a
-                # low-order pair can vanish across a sharp window or threshold it stepped over
-                change = float(np.max(np.abs(y_new - y) / self._range)) if y.size else 0.0
-                norm = max(norm, (change / self.max_state_change) ** 3)
-                if not np.isfinite(norm):
-                    norm = np.inf
-                if norm <= 1.0:
-                    phase_energy[phase] += (h / 6.0) * (p1 + 4.0 * p2 + p4)      # Simpson on the stages
-                    t, y, k1, p1 = t_new, y_new, k4, p4
-                    self.stats.accepted += 1
-                    t_out.append(t)
-                    currents.append(self.network.column_currents(i_new))
-                    if log is not None:
-                        log.record(y)
-                    grow = 50.0 if norm == 0 else min(50.0, 0.9 * norm ** (-1.0 / 3.0))
-                    h = h * max(grow, 1.0)
+            for t_end in ends:
+                if self.active_set and (stops.size or starts_.size):
+                    lo_, hi_ = (t - ta) / span, (t_end - ta) / span
+                    if switch.size:
+                        margin = 2.0 / 32 ** 2
+                        on = np.concatenate([switch[:stops.size] > lo_ - margin, switch[stops.size:] < hi_ + margin])
+                    else:
+                        on = np.ones(stops.size + starts_.size, dtype=bool)
+                    active = np.union1d(always, np.concatenate([stops, starts_])[on])
                 else:
-                    self.stats.rejected += 1
-                    h = h * max(0.1, 0.9 * norm ** (-1.0 / 3.0))
-                    if h < self.min_step:
-                        raise RuntimeError(f"fast engine: the step fell below {self.min_step:g} s at t = {t:.6g} s "
-                                           f"(states changing too fast for the explicit integrator); use mode "
-                                           f"'restart' (ngspice)")
+                    active = always
+                self._reduced = None
+                if self.segment_start:
+                    h = t_end - t       # try each piece whole: a read or a pulse's plateau often is one step
+                while t < t_end:
+                    h = min(h, t_end - t)
+                    last = t + h >= t_end - 1e-12 * span
+                    t_new = t_end if last else t + h
+                    h = t_new - t
+                    ya, k1a = y[:, active], k1[:, active]
+                    s2, seg2 = line(t + _C2 * h)
+                    k2 = self._active_rates(s2, seg2, y, ya + (_C2 * h) * k1a, active)
+                    s3, seg3 = line(t + _C3 * h)
+                    k3 = self._active_rates(s3, seg3, y, ya + (_C3 * h) * k2, active)
+                    ya_new = ya + h * (_B[0] * k1a + _B[1] * k2 + _B[2] * k3)
+                    s4, seg4 = line(t_new)
+                    k4 = self._active_rates(s4, seg4, y, ya_new, active)
+                    err = h * (_E[0] * k1a + _E[1] * k2 + _E[2] * k3 + _E[3] * k4)
+                    norm = float(np.max(np.abs(err) / atol)) if err.size else 0.0
+                    # a step moves no state by more than max_state_change of its range: the error estimate of a
+                    # low-order pair can vanish across a sharp window or threshold it stepped over
+                    change = float(np.max(np.abs(ya_new - ya) / self._range)) if ya.size else 0.0
+                    norm = max(norm, (change / self.max_state_change) ** 3)
+                    if not np.isfinite(norm):
+                        norm = np.inf
+                    if norm <= 1.0:
+                        y_new = y.copy()
+                        y_new[:, active] = ya_new
+                        v_prev = self._v_last
+                        k4_full, i_new, p4 = self._full(s4, y_new, seg4, active)
+                        outside = np.ones(y.shape[1], dtype=bool)
+                        outside[active] = False
+                        woke = np.flatnonzero(np.any(k4_full[:, outside] != 0.0, axis=0))
+                        woke = np.flatnonzero(outside)[woke]
+                        if woke.size:
+                            # a cell outside the active set started moving inside the step: redo it with that
+                            # cell integrated
+                            active = np.union1d(active, woke)
+                            self._reduced = None
+                            self._v_last = v_prev
+                            self.stats.rejected += 1
+                            self.stats.woken += int(woke.size)
+                            h *= 0.5
+                            continue
+                        if active.size == 0 and self.functions.linear:
+                            # nothing moves: the cell voltages are linear in time, the midpoint is their mean
+                            v2 = 0.5 * (v_prev + self._v_last)
+                            i2 = 0.5 * (i_prev + i_new)
+                        else:
+                            y_mid = y.copy()
+                            y_mid[:, active] = ya + (_C2 * h) * k1a
+                            v2, i2 = self._every_cell(s2, y_mid, seg2, active)
+                            self.stats.full += 1
+                        p2 = self._power(s2, v2, i2)
+                        phase_energy[phase] += (h / 6.0) * (p1 + 4.0 * p2 + p4)      # Simpson on the stages
+                        t, y, k1, p1, i_prev = t_new, y_new, k4_full, p4, i_new
+                        if self.low_rank is not None and active.size:
+                            self._g[active] = self._conductance(ya_new)
+                        self.stats.accepted += 1
+                        t_out.append(t)
+                        currents.append(self.network.column_currents(i_new))
+                        if log is not None:
+                            log.record(y)
+                        grow = 50.0 if norm == 0 else min(50.0, 0.9 * norm ** (-1.0 / 3.0))
+                        h = h * max(grow, 1.0)
+                    else:
+                        self.stats.rejected += 1
+                        h = h * max(0.1, 0.9 * norm ** (-1.0 / 3.0))
+                        if h < self.min_step:
+                            raise RuntimeError(f"fast engine: the step fell below {self.min_step:g} s at t = "
+                                               f"{t:.6g} s (states changing too fast for the explicit integrator); "
+                                               f"use mode 'restart' (ngspice)")
             lr = self.low_rank
             if lr is not None and lr.refactorisations > 8 and 4 * lr.refactorisations > self.stats.evaluations:
                 self.low_rank = None      # the cells move everywhere: CG with a reused factorisation instead

@@ -232,8 +232,11 @@ class LowRankArray:
         self._g0: Optional[np.ndarray] = None
         self._lu = None
         self._bases: Dict[bytes, np.ndarray] = {}
+        cells = self.network.shape[0] * self.network.shape[1]
         self._cells = np.zeros(0, dtype=np.int64)
-        self._cz = np.zeros((self.network.shape[0] * self.network.shape[1], 0))
+        self._member = np.zeros(cells, dtype=bool)
+        self._cz = np.zeros((cells, 0))
+        self._w = np.zeros((0, 0))
         self.refactorisations = 0
 
     def _factor(self, g: np.ndarray) -> None:
@@ -244,7 +247,9 @@ class LowRankArray:
         self._g0 = g.copy()
         self._bases = {}
         self._cells = np.zeros(0, dtype=np.int64)
+        self._member[:] = False
         self._cz = np.zeros((g.size, 0))
+        self._w = np.zeros((0, 0))
 
     def _solve(self, b: np.ndarray) -> np.ndarray:
         order = self.network._order
@@ -252,22 +257,69 @@ class LowRankArray:
         x[order] = self._lu.solve(np.asfortranarray(b[order]))
         return x
 
-    def prepare(self, g: np.ndarray) -> None:
-        """Take conductances ``g`` (S, (M*N,)): add the newly moved cells, or refactorise past ``max_rank``."""
+    def prepare(self, g: np.ndarray, candidates: Optional[np.ndarray] = None) -> None:
+        """Take conductances ``g`` (S, (M*N,)): add the newly moved cells, or refactorise past ``max_rank``.
+
+        ``candidates``: the only cells that may differ from the conductances of the previous call (the
+        engine's active set); ``None`` compares every cell.
+        """
         if self._g0 is None:
             self._factor(g)
             return
-        moved = np.flatnonzero(g != self._g0)
-        if moved.size > self.max_rank:
+        if candidates is None:
+            moved = np.flatnonzero(g != self._g0)
+            new = moved[~self._member[moved]]
+            count = moved.size
+        else:
+            new = candidates[~self._member[candidates]]
+            new = new[g[new] != self._g0[new]]
+            count = self._cells.size + new.size
+        if count > self.max_rank:
             self._factor(g)
             return
-        new = np.setdiff1d(moved, self._cells, assume_unique=True)
         if new.size:
             net = self.network
             u = net._inc[new].T.toarray()                           # (nodes, k_new): +1 row node, -1 column node
             z = self._solve(u)
             self._cz = np.hstack([self._cz, net._inc @ z])
             self._cells = np.concatenate([self._cells, new])
+            self._member[new] = True
+            self._w = self._cz[self._cells]                          # U^T Z, (k, k)
+
+    def reduce(self, g: np.ndarray, active: np.ndarray, sa: np.ndarray, sb: np.ndarray) -> "ReducedArray":
+        """The array seen by the ``active`` cells while every other cell keeps its conductance of ``g``, on the
+        segment between the line voltages ``sa`` and ``sb`` (see :class:`ReducedArray`)."""
+        if self._g0 is None:
+            self._factor(g)
+        if np.setdiff1d(active, self._cells).size + self._cells.size > self.max_rank:
+            self._factor(g)
+        new = active[~self._member[active]]
+        if new.size:
+            net = self.network
+            z = self._solve(net._inc[new].T.toarray())
+            self._cz = np.hstack([self._cz, net._inc @ z])
+            self._cells = np.concatenate([self._cells, new])
+            self._member[new] = True
+            self._w = self._cz[self._cells]
+        where = np.full(g.size, -1, dtype=np.int64)
+        where[self._cells] = np.arange(self._cells.size)
+        ia = where[active]
+        frozen = np.ones(self._cells.size, dtype=bool)
+        frozen[ia] = False
+        iF = np.flatnonzero(frozen)
+        w = self._w
+        w_aa = w[np.ix_(ia, ia)]
+        va, vb = self.base(sa)[self._cells], self.base(sb)[self._cells]
+        base = np.stack([va[ia], vb[ia]])                                        # (2, k_A) at theta 0 and 1
+        cells_f = self._cells[iF]
+        d_f = g[cells_f] - self._g0[cells_f]
+        if iF.size and np.any(d_f):
+            w_af, w_fa = w[np.ix_(ia, iF)], w[np.ix_(iF, ia)]
+            p = np.linalg.solve(np.eye(iF.size) + d_f[:, None] * w[np.ix_(iF, iF)],
+                                np.hstack([d_f[:, None] * w_fa, d_f[:, None] * np.stack([va[iF], vb[iF]], axis=1)]))
+            w_aa = w_aa - w_af @ p[:, :ia.size]
+            base = base - (w_af @ p[:, ia.size:]).T
+        return ReducedArray(self._g0[active], w_aa, base[0], base[1] - base[0])
 
     def base(self, s: np.ndarray) -> np.ndarray:
         """Cell voltages (V) at the reference conductances for line voltages ``s`` (cached per ``s``)."""
@@ -279,6 +331,31 @@ class LowRankArray:
             self._bases[key] = v
         return v
 
+    def _base_at(self, segment: Tuple[np.ndarray, np.ndarray, float], cells: Optional[np.ndarray]) -> np.ndarray:
+        sa, sb, theta = segment
+        va = self.base(sa)
+        if theta == 0.0 or sa is sb:
+            return va if cells is None else va[cells]
+        vb = self.base(sb)
+        if cells is None:
+            return va + theta * (vb - va)
+        return va[cells] + theta * (vb[cells] - va[cells])
+
+    def voltages_at(self, g: np.ndarray, segment: Tuple[np.ndarray, np.ndarray, float],
+                    cells: Optional[np.ndarray] = None) -> np.ndarray:
+        """Cell voltages (V) at conductances ``g`` (after :meth:`prepare`) and the line voltages at ``theta``
+        between two corners ``segment = (s_a, s_b, theta)``: of every cell, or of ``cells`` only (a ``k x k``
+        solve and a ``(cells x k)`` product)."""
+        self.network.stats.solves += 1
+        k = self._cells
+        if k.size:
+            d = g[k] - self._g0[k]
+            if np.any(d):
+                q = np.linalg.solve(np.eye(k.size) + d[:, None] * self._w, d * self._base_at(segment, k))
+                cz = self._cz if cells is None else self._cz[cells]
+                return self._base_at(segment, cells) - cz @ q
+        return self._base_at(segment, cells)
+
     def voltages(self, g: np.ndarray, v0: np.ndarray) -> np.ndarray:
         """Cell voltages (V) at conductances ``g`` (after :meth:`prepare`) from the reference's ``v0``."""
         self.network.stats.solves += 1
@@ -288,6 +365,41 @@ class LowRankArray:
         d = g[k] - self._g0[k]
         if not np.any(d):
             return v0
-        w = self._cz[k]                                              # U^T Z, (k, k)
-        q = np.linalg.solve(np.eye(k.size) + d[:, None] * w, d * v0[k])
+        q = np.linalg.solve(np.eye(k.size) + d[:, None] * self._w, d * v0[k])
         return v0 - self._cz @ q
+
+
+@dataclass
+class ReducedArray:
+    """The array seen by a few active cells while the others keep their conductances: exact, ``k x k``.
+
+    With the reference's transfer matrix restricted to the active cells and the frozen moved cells
+    eliminated (:meth:`LowRankArray.reduce`), the active cells' voltages at conductances ``g`` are
+
+        ``v = (I + W diag(g - g0))^{-1} v'(theta)``,  ``v'(theta) = v'_a + theta (v'_b - v'_a)``
+
+    (the line voltages are linear in ``theta`` inside a segment).  A stage of the integrator then costs a
+    ``k x k`` solve, whatever the array's size.
+
+    Parameters
+    ----------
+    g0
+        The reference conductances of the active cells (S).
+    w
+        ``W``, (k, k) (ohm).
+    start, slope
+        ``v'`` at ``theta = 0`` and its change to ``theta = 1`` (V), (k,).
+    """
+
+    g0: np.ndarray
+    w: np.ndarray
+    start: np.ndarray
+    slope: np.ndarray
+
+    def voltages(self, g: np.ndarray, theta: float) -> np.ndarray:
+        """Active cells' voltages (V) at their conductances ``g`` (S) and ``theta`` in the segment."""
+        v = self.start + theta * self.slope
+        d = g - self.g0
+        if not np.any(d):
+            return v
+        return np.linalg.solve(np.eye(d.size) + self.w * d[None, :], v)

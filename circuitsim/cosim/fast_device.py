@@ -46,9 +46,18 @@ class DeviceFunctions:
     order: List[str]
 
 
-def device_functions(device: Device) -> DeviceFunctions:
-    """The :class:`DeviceFunctions` of ``device`` (built once, memoised on the device)."""
-    return device.memo("fast_engine_functions", lambda: _build(device))
+def device_functions(device: Device, params: Optional[Dict[str, float]] = None) -> DeviceFunctions:
+    """The :class:`DeviceFunctions` of ``device`` (built once, memoised on the device).
+
+    With ``params`` (the full parameter set, :func:`parameter_values`) the parameter values are substituted
+    into the expressions before they are lambdified with common subexpressions eliminated (``cse=True``): the
+    functions then ignore their ``p`` argument and cost about a third (VTEAM's bounded rate: 40 us against
+    110 us per call).  Memoised per parameter set.
+    """
+    if params is None:
+        return device.memo("fast_engine_functions", lambda: _build(device))
+    key = "fast_engine_functions:" + repr(sorted((k, float(v)) for k, v in params.items()))
+    return device.memo(key, lambda: _build_numeric(device, params))
 
 
 def _build(device: Device) -> DeviceFunctions:
@@ -70,6 +79,44 @@ def _build(device: Device) -> DeviceFunctions:
             return slope_fn(v, *y, *[p[k] for k in names])
 
     return DeviceFunctions(linear, current_of, slope_of, rates_of, list(order))
+
+
+def _build_numeric(device: Device, params: Dict[str, float]) -> DeviceFunctions:
+    """:class:`DeviceFunctions` with the parameter values substituted and common subexpressions eliminated."""
+    current, rates = device.target_expressions()
+    silence = {n.symbol: 0 for n in device.noises}
+    values = {prm.symbol: float(params[prm.name]) for prm in device.params}
+    order = [s.name for s in device.states]
+    current = current.subs(silence)
+    slope = sp.diff(current, V)
+    try:
+        linear = bool(sp.diff(slope, V) == 0)
+    except Exception:      # pragma: no cover - sympy could not decide: Newton is always right
+        linear = False
+    raw = [symbol(f"{name}_raw") for name in order]
+    args = [V, *raw]
+    modules = [{"SmoothStep": _numpy_smooth_step}, "numpy"]
+
+    def compiled(expr: sp.Expr) -> Callable[..., Any]:
+        return sp.lambdify(args, expr.subs(silence).subs(values), modules=modules, cse=True)
+
+    current_fn, slope_fn = compiled(current), compiled(slope)
+    rate_fns = [compiled(rates[name]) for name in order]
+
+    def current_of(v: Any, y: Any, p: Any = None) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return current_fn(v, *y)
+
+    def slope_of(v: Any, y: Any, p: Any = None) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return slope_fn(v, *y)
+
+    def rates_of(v: Any, y: Any, p: Any = None) -> np.ndarray:
+        shape = np.broadcast_shapes(np.shape(v), *[np.shape(a) for a in y])
+        with np.errstate(over="ignore"):
+            return np.array([np.broadcast_to(fn(v, *y), shape) for fn in rate_fns], dtype=float)
+
+    return DeviceFunctions(linear, current_of, slope_of, rates_of, order)
 
 
 def unsupported_reason(circuit: Any) -> Optional[str]:

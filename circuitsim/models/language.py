@@ -203,6 +203,22 @@ class State:
 T = TypeVar("T")
 
 
+
+def check_initial_states(device: str, states: Any, bounds: Mapping[str, Tuple[float, float]],
+                         values: Mapping[str, float]) -> None:
+    """Refuse (``ValueError`` naming the device and the parameter) bounds that are empty or an initial value
+    outside them; ``states`` have ``name`` and ``initial_param``, ``bounds`` is keyed by ``initial_param``.
+    Shared by model-language devices and users' Verilog-A files."""
+    for s in states:
+        lower, upper = bounds[s.initial_param]
+        if not lower < upper:
+            raise ValueError(f"{device}: state {s.name!r} has lower bound {lower:g} >= upper bound {upper:g}")
+        initial = values[s.initial_param]
+        if not lower <= initial <= upper:
+            raise ValueError(f"{device}: parameter {s.initial_param!r} (initial {s.name}) = {initial:g} is "
+                             f"outside the state's bounds [{lower:g}, {upper:g}]")
+
+
 @dataclass(frozen=True)
 class Device:
     """One compact model, declared once.
@@ -343,15 +359,7 @@ class Device:
             message = check(values)
             if message:
                 raise ValueError(f"{self.name}: {message}")
-        bounds = self.state_bounds(values)
-        for s in self.states:
-            lower, upper = bounds[s.initial_param]
-            if not lower < upper:
-                raise ValueError(f"{self.name}: state {s.name!r} has lower bound {lower:g} >= upper bound {upper:g}")
-            initial = values[s.initial_param]
-            if not lower <= initial <= upper:
-                raise ValueError(f"{self.name}: parameter {s.initial_param!r} (initial {s.name}) = {initial:g} is "
-                                 f"outside the state's bounds [{lower:g}, {upper:g}]")
+        check_initial_states(self.name, self.states, self.state_bounds(values), values)
         return values
 
     # -- the expressions every target prints -------------------------------------------

@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from circuitsim.models.language import check_initial_states
 from circuitsim.numbers import spice_number
 
 __all__ = ["VerilogAError", "VerilogAParam", "VerilogAModule", "VerilogAState", "VerilogADevice",
@@ -985,14 +986,7 @@ class VerilogADevice:
             if message:
                 raise ValueError(f"{self.name}: {message}")
             values[p.name] = value
-        for s in self.states:
-            lower, upper = s.bound_value(s.lower, values), s.bound_value(s.upper, values)
-            if not lower < upper:
-                raise ValueError(f"{self.name}: state {s.node!r} has lower bound {lower:g} >= upper bound {upper:g}")
-            initial = values[s.initial_param]
-            if not lower <= initial <= upper:
-                raise ValueError(f"{self.name}: parameter {s.initial_param!r} (initial {s.node}) = {initial:g} is "
-                                 f"outside the state's bounds [{lower:g}, {upper:g}]")
+        check_initial_states(self.name, self.states, self.state_bounds(values), values)
         return {k: float(v) if self.param(k).kind == "real" else v for k, v in values.items()}
 
     @staticmethod

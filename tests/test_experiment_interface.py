@@ -86,24 +86,9 @@ class PotentiateOneCell(Experiment):
         return {"final_current": state.values["currents"][-1], "steps": state.step}
 '''
 
-# A user's stochastic rule for the perceptron: the Manhattan pulse, each issued with probability p.
-USER_RULE = '''
-import numpy as np
-
-
-class StochasticManhattan:
-    def __init__(self, probability=0.5, seed=0):
-        self.probability = probability
-        self.seed = seed
-
-    def update(self, x, delta):
-        if not hasattr(self, "rng_"):
-            self.rng_ = np.random.default_rng(self.seed)
-        gradient = np.asarray(x).T @ np.asarray(delta)
-        keep = self.rng_.random(gradient.shape) < self.probability
-        self.n_updates_ = getattr(self, "n_updates_", 0) + 1
-        return (np.sign(gradient) * keep).astype(int)
-'''
+# A user's rules for the perceptron: the example file (StochasticManhattan: the Manhattan pulse, each issued
+# with probability p, its generator a learned attribute), copied into each test's own folder.
+USER_RULE = (ROOT / "examples" / "my_rules.py").read_text()
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

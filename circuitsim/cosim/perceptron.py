@@ -22,7 +22,8 @@ from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.experiment import Experiment, ExperimentState
 from circuitsim.cosim.rules import DeltaRule, ManhattanRule, MixedPrecisionRule, call_rule, checked_pulses, user_rule
-from circuitsim.cosim.tables import (VTEAM_SYNAPSE, array_table, device_table, initial_states, pulse_fraction,
+from circuitsim.cosim.synapses import MultiDeviceSynapses
+from circuitsim.cosim.tables import (VTEAM_SYNAPSE, array_options, device_table, initial_states, pulse_fraction,
                                      write_table)
 from circuitsim.cosim.writes import differential_pulses, ideal_update, write_phases
 from circuitsim.netlists.programming import LineProgram, Phase
@@ -91,7 +92,9 @@ class PerceptronExperiment(Experiment):
     ``[device]`` ``name`` ["vteam"; or a user's device, see :func:`~circuitsim.cosim.tables.device_table`],
     ``initial_state`` [[0.05, 0.95]] (uniform range of the initial state as fractions of its range),
     ``[device.params]`` overrides.
-    ``[array]`` ``r_row``, ``r_col`` [1 ohm], ``r_source``, ``r_sense`` [1 ohm].
+    ``[array]`` ``r_row``, ``r_col`` [1 ohm], ``r_source``, ``r_sense`` [1 ohm], ``devices_per_synapse`` [1]:
+    N devices per synapse read together, one programmed per update by an arbitration counter
+    (:class:`~circuitsim.cosim.synapses.MultiDeviceSynapses`; the array then has 6 N columns).
     ``[read]`` ``voltage`` [0.2 V], ``duration`` [100 ns], ``gain`` [activation gain, 1.0].
     ``[write]`` ``scheme`` ["v/2"], ``v_potentiate`` [-0.9 V], ``v_depress`` [0.9 V], ``width`` [1 us],
     ``max_voltage`` [1.5 V: the device's safe range], ``max_state_step`` [0.25: most of the state range one
@@ -124,7 +127,8 @@ class PerceptronExperiment(Experiment):
 
         device = device_table(config, [0.05, 0.95], base_dir=self.base_dir)
         self.initial_range = device.initial_range
-        wires = array_table(config)
+        array = array_options(config)
+        self.synapses = MultiDeviceSynapses(array.devices_per_synapse)
 
         read = Section(config, "read", required=False)
         self.v_read = read.positive("voltage", 0.2)
@@ -139,8 +143,8 @@ class PerceptronExperiment(Experiment):
         m, k = 10, 3
         rise = min(self.t_read, width) / 20
         self.rise = rise
-        self.circuit = CrossbarCircuit(device.device, (m, 2 * k), device.params,
-                                       max_step=min(self.t_read, width) / 4, **wires)
+        self.circuit = CrossbarCircuit(device.device, self.synapses.physical_shape((m, 2 * k)), device.params,
+                                       max_step=min(self.t_read, width) / 4, **array.wires)
         self.device = self.circuit.model
         self.params = dict(device.params)
         if self.update_mode == "abstract":
@@ -186,10 +190,12 @@ class PerceptronExperiment(Experiment):
         lo, hi = self.circuit.state_bounds()[name]
         g = self._conductance({name: np.array([[lo, hi]])})[0]
         self._g_range = (float(g.min()), float(g.max()))
+        #: a synapse's conductance range: its N devices read together
+        self._span = self.synapses.devices * (self._g_range[1] - self._g_range[0])
         mid = 0.5 * (lo + hi)
         g_mid = self._conductance({name: np.array([[mid]])})[0, 0]
         g_up = self._conductance({name: np.array([[mid + steps["potentiate"]]])})[0, 0]
-        self._weight_step = abs(g_up - g_mid) / (self._g_range[1] - self._g_range[0])
+        self._weight_step = abs(g_up - g_mid) / self._span
 
     def _conductance(self, states: Dict[str, np.ndarray]) -> np.ndarray:
         return self.circuit.conductance(states)
@@ -198,7 +204,8 @@ class PerceptronExperiment(Experiment):
     @property
     def horizon(self) -> float:
         """An upper bound of the whole experiment's simulated time (s), for lock-step."""
-        per_epoch = (len(self.patterns) + 1) * self.t_read + 2 * 6 * 10 * self.write.width
+        m, n = self.circuit.shape
+        per_epoch = (len(self.patterns) + 1) * self.t_read + 2 * n * m * self.write.width
         return 2 * self.epochs * per_epoch
 
     def initial_state(self) -> ExperimentState:
@@ -207,9 +214,12 @@ class PerceptronExperiment(Experiment):
         return ExperimentState(states=states, rng=rng, values={"conductance_initial": self._conductance(states)})
 
     def weights(self, states: Dict[str, np.ndarray]) -> np.ndarray:
-        """Weights (inputs, outputs) = (G+ - G-) / (G_max - G_min)."""
-        g = self._conductance(states)
-        return (g[:, 0::2] - g[:, 1::2]) / (self._g_range[1] - self._g_range[0])
+        """Weights (inputs, outputs) = (G+ - G-) / (N (G_max - G_min)), each G a synapse's N devices together."""
+        g = self.synapses.combine(self._conductance(states))
+        return (g[:, 0::2] - g[:, 1::2]) / self._span
+
+    def learning_rules(self) -> Dict[str, Any]:
+        return {"rule": self.rule, "synapses": self.synapses}
 
     def step(self, state: ExperimentState, coupling: Any) -> Dict[str, Any]:
         """One epoch: apply the pending pulses, read every pattern, decide the next pulses."""
@@ -224,8 +234,8 @@ class PerceptronExperiment(Experiment):
             program.add(Phase.read(self.v_read * x, n, self.t_read))
         result = coupling.run(program, state.states)
         state.states = result.states
-        currents = result.column_currents_at(program.sample_times("read"))
-        scale = self.v_read * (self._g_range[1] - self._g_range[0])
+        currents = self.synapses.combine(result.column_currents_at(program.sample_times("read")))
+        scale = self.v_read * self._span
         f = (currents[:, 0::2] - currents[:, 1::2]) / scale
         y = np.tanh(self.gain * f)
         delta = self.targets - y
@@ -241,7 +251,7 @@ class PerceptronExperiment(Experiment):
         else:
             weight_pulses = checked_pulses(self.rule, call_rule(self.rule, self.inputs, delta),
                                            self.inputs.shape[1], self.targets.shape[1])
-            state.pending = differential_pulses(weight_pulses)
+            state.pending = self.synapses.pulses(differential_pulses(weight_pulses))
             pulses_issued = int(np.abs(state.pending).sum())
         return {"epoch": state.step + 1, "accuracy": accuracy, "loss": loss, "pulses": pulses_issued,
                 "half_select_disturbs": disturbs}

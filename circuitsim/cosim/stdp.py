@@ -35,7 +35,9 @@ from circuitsim.cosim.circuit import CrossbarCircuit
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.experiment import Experiment, ExperimentState
 from circuitsim.cosim.rules import MixedPrecisionRule, PairSTDP
-from circuitsim.cosim.tables import array_table, device_table, initial_states, pulse_fraction, write_table
+from circuitsim.cosim.synapses import MultiDeviceSynapses
+from circuitsim.cosim.tables import array_options, device_table, initial_states, pulse_fraction, write_table
+from circuitsim.crossbar.probes import CrossbarProbes
 from circuitsim.cosim.writes import ideal_update, write_phases
 from circuitsim.netlists.programming import LineProgram, Phase
 from circuitsim.numbers import spice_number
@@ -80,7 +82,8 @@ class StdpCorrelationExperiment(Experiment):
     ``drive`` [0.7: mean membrane drive at the initial conductances, as a fraction of the threshold] or
     ``gain`` (the current mirror's gain, instead of ``drive``).
     ``[device]`` ``name`` ["vteam"], ``initial_state`` [[0.4, 0.6]], ``[device.params]``.
-    ``[array]`` ``r_row``, ``r_col``, ``r_source``, ``r_sense`` [1 ohm].
+    ``[array]`` ``r_row``, ``r_col``, ``r_source``, ``r_sense`` [1 ohm], ``devices_per_synapse`` [1] (N devices
+    per synapse in N columns, all read by the neuron, one programmed per update).
     ``[write]`` ``v_potentiate`` [-0.9 V], ``v_depress`` [0.9 V], ``width`` [1 us], ``scheme`` ["v/2"],
     ``max_voltage`` [1.5 V], ``max_state_step`` [0.25].
     ``[rule]`` ``a_plus`` [0.5 pulse], ``a_minus`` [0.7 pulse] (per spike pair), ``tau_plus``,
@@ -128,7 +131,8 @@ class StdpCorrelationExperiment(Experiment):
         device = device_table(config, [0.4, 0.6], base_dir=self.base_dir)
         params = device.params
         self.initial_range = device.initial_range
-        wires = array_table(config)
+        array = array_options(config)
+        self.synapses = MultiDeviceSynapses(array.devices_per_synapse)
         self.write, max_state_step = write_table(config)
         width = self.write.width
 
@@ -145,15 +149,15 @@ class StdpCorrelationExperiment(Experiment):
 
         self.rise = min(self.spike_width, width) / 50
         neuron = self._neuron_lines(1.0)
-        self.circuit = CrossbarCircuit(device.device, (self.n, 1), params, extra_lines=neuron,
-                                       extra_sources={"en": ("en", "0")}, probes=("v(mem)",),
-                                       max_step=self.spike_width, **wires)
+        self.circuit = CrossbarCircuit(device.device, self.synapses.physical_shape((self.n, 1)), params,
+                                       extra_lines=neuron, extra_sources={"en": ("en", "0")}, probes=("v(mem)",),
+                                       max_step=self.spike_width, **array.wires)
         if gain is None:
             # mean membrane drive at the initial mid-range conductance = drive * threshold
             name = self.circuit.state_params[0]
             lo, hi = self.circuit.state_bounds()[name]
             g_mid = float(self.circuit.conductance({name: np.full((1, 1), 0.5 * (lo + hi))})[0, 0])
-            mean_current = self.n * self.rate * self.spike_width * self.v_spike * g_mid
+            mean_current = self.n * self.synapses.devices * self.rate * self.spike_width * self.v_spike * g_mid
             gain = self.drive * self.v_th / (mean_current * self.tau_m / self.c_mem)
         self.gain = gain
         self.circuit.extra_lines = self._neuron_lines(gain)
@@ -165,9 +169,10 @@ class StdpCorrelationExperiment(Experiment):
 
     def _neuron_lines(self, gain: float) -> "tuple[str, ...]":
         """The LIF neuron's deck lines with the current mirror's ``gain``."""
+        columns = [CrossbarProbes.column_current(j) for j in range(self.synapses.devices)]
         return (
-            "* leaky integrate-and-fire neuron on the column's virtual ground",
-            f"Bsyn 0 mem I={spice_number(gain)}*i(vs0)*V(en)",
+            "* leaky integrate-and-fire neuron on the columns' virtual ground (every device of the synapses)",
+            f"Bsyn 0 mem I={spice_number(gain)}*({'+'.join(columns)})*V(en)",
             f"Cmem mem 0 {spice_number(self.c_mem)}",
             f"Rleak mem 0 {spice_number(self.tau_m / self.c_mem)}",
             "Sfire mem 0 mem 0 fire",
@@ -178,10 +183,12 @@ class StdpCorrelationExperiment(Experiment):
     # -- the loop's interface ------------------------------------------------------------------------------
     @property
     def horizon(self) -> float:
-        return 2 * self.steps * (self.window + 2 * self.rule.max_pulses * self.write.width + 1e-3)
+        return 2 * self.steps * (self.window + 2 * self.rule.max_pulses * self.synapses.devices * self.write.width
+                                 + 1e-3)
 
     def _conductance(self, states: Dict[str, np.ndarray]) -> np.ndarray:
-        return self.circuit.conductance(states)[:, 0]
+        """Each synapse's conductance (S): its devices together."""
+        return self.synapses.combine(self.circuit.conductance(states))[:, 0]
 
     def initial_state(self) -> ExperimentState:
         rng = np.random.default_rng(self.seed)
@@ -191,11 +198,12 @@ class StdpCorrelationExperiment(Experiment):
     def _program(self, trains: List[np.ndarray], pending: Any) -> "tuple[LineProgram, float, list]":
         """Writes (neuron disconnected), then the spike window; returns the program, the window start and the
         enable waveform."""
-        program = LineProgram((self.n, 1), rise=self.rise)
+        columns = self.synapses.devices
+        program = LineProgram((self.n, columns), rise=self.rise)
         if pending is not None and self.update_mode == "physical":
             program.extend(write_phases(pending, self.write))
         gap = 20 * self.rise
-        program.add(Phase.idle(self.n, 1, gap))
+        program.add(Phase.idle(self.n, columns, gap))
         window_start = float(sum(p.duration for p in program.phases))
         # the window as phases: one grid slot at a time, runs of identical line levels merged
         slots = int(round(self.window / self.grid))
@@ -215,11 +223,12 @@ class StdpCorrelationExperiment(Experiment):
             else:
                 merged.append([row, duration])
         for row, duration in merged:
-            program.add(Phase(self.v_spike * row, np.zeros(1), duration, "read", rise=self.spike_width / 10))
+            program.add(Phase(self.v_spike * row, np.zeros(columns), duration, "read",
+                              rise=self.spike_width / 10))
         return program, window_start
 
     def learning_rules(self) -> Dict[str, Any]:
-        return {"rule": self.rule, "stdp": self.stdp}
+        return {"rule": self.rule, "stdp": self.stdp, "synapses": self.synapses}
 
     def step(self, state: ExperimentState, coupling: Any) -> Dict[str, Any]:
         trains = correlated_spike_trains(state.rng, self.n, self.n_correlated, self.rate, self.correlation,
@@ -236,7 +245,7 @@ class StdpCorrelationExperiment(Experiment):
         post = post[post >= 0]
         dw = self.stdp.update(trains, post)
         counts = self.rule.accumulate(np.clip(dw, -self.rule.max_pulses, self.rule.max_pulses)[:, None])
-        state.pending = counts if np.any(counts) else None
+        state.pending = self.synapses.pulses(counts) if np.any(counts) else None
         g = self._conductance(state.states)
         corr, unc = g[: self.n_correlated], g[self.n_correlated:]
         separation = float((corr.mean() - unc.mean()) / max(unc.std(), 1e-30))

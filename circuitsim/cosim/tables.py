@@ -13,27 +13,13 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from circuitsim.cosim.config import ConfigError, Section
 from circuitsim.cosim.writes import WriteScheme
 
-__all__ = ["DeviceTable", "VTEAM_SYNAPSE", "array_table", "device_table", "experiment_table", "initial_states",
+__all__ = ["DeviceTable", "VTEAM_SYNAPSE", "ArrayTable", "array_options", "array_table", "device_table", "initial_states",
            "pulse_fraction",
            "write_table"]
 
 #: VTEAM as a synapse: 10 k / 100 kohm, +-0.5 V thresholds, linear rates; a 0.9 V, 1 us pulse moves ~2 % of the range
 VTEAM_SYNAPSE: Dict[str, float] = {"ron": 1e4, "roff": 1e5, "v_off": 0.5, "v_on": -0.5, "k_off": 7.5e-5,
                                    "k_on": -7.5e-5, "alpha_off": 1.0, "alpha_on": 1.0}
-
-
-def experiment_table(config: Dict[str, Any], count_key: str, count_default: int) -> Tuple[Section, int, int, str]:
-    """Read ``[experiment]``: ``count_key`` (epochs or steps, >= 1), ``seed`` [1], ``update`` ["physical"].
-
-    Returns the still-open section (for experiment-specific keys; call ``finish()``), the count, the seed
-    and the update mode.
-    """
-    exp = Section(config, "experiment")
-    exp.get("kind")
-    count = exp.get(count_key, count_default, int, lambda v: v >= 1, "be >= 1")
-    seed = exp.get("seed", 1, int)
-    update = exp.choice("update", ("physical", "abstract"), "physical")
-    return exp, count, seed, update
 
 
 @dataclass(frozen=True)
@@ -105,12 +91,31 @@ def _bound(section: Section, key: str, default: float) -> Any:
     return value if isinstance(value, str) else float(value)
 
 
-def array_table(config: Dict[str, Any]) -> Dict[str, float]:
-    """Read ``[array]``: ``r_row``, ``r_col``, ``r_source``, ``r_sense`` (ohm, > 0) [1 ohm each]."""
+@dataclass(frozen=True)
+class ArrayTable:
+    """``[array]``: the wire, driver and sense resistances (ohm) and the devices per synapse."""
+
+    wires: Dict[str, float]
+    devices_per_synapse: int = 1
+
+
+def array_options(config: Dict[str, Any]) -> ArrayTable:
+    """Read ``[array]``: ``r_row``, ``r_col``, ``r_source``, ``r_sense`` (ohm, > 0) [1 ohm each] and
+    ``devices_per_synapse`` [1] (multi-device synapses: :class:`~circuitsim.cosim.synapses.MultiDeviceSynapses`)."""
     arr = Section(config, "array", required=False)
     wires = {k: arr.positive(k, 1.0) for k in ("r_row", "r_col", "r_source", "r_sense")}
+    devices = arr.get("devices_per_synapse", 1, int, lambda v: 1 <= v <= 64, "be between 1 and 64")
     arr.finish()
-    return wires
+    return ArrayTable(wires, devices)
+
+
+def array_table(config: Dict[str, Any]) -> Dict[str, float]:
+    """The resistances of ``[array]`` (see :func:`array_options`), for experiments with one device per synapse:
+    ``devices_per_synapse`` other than 1 is refused here."""
+    table = array_options(config)
+    if table.devices_per_synapse != 1:
+        raise ConfigError("array.devices_per_synapse: this experiment has one device per synapse")
+    return table.wires
 
 
 def write_table(config: Dict[str, Any]) -> Tuple[WriteScheme, float]:

@@ -120,7 +120,7 @@ class FastCoupling(Coupling):
         Try each segment between two corners of the line program whole before the controller's step.
     max_rank
         Linear cells: most cells moved since the reference factorisation before it is refactorised
-        (:class:`~circuitsim.cosim.fast_array.LowRankArray`); default ``2 sqrt(M N)`` within [16, 256];
+        (:class:`~circuitsim.cosim.fast_array.LowRankArray`); default ``4 sqrt(M N)`` within [16, 256];
         0: always CG preconditioned by the reused factorisation.
         When the cells move everywhere (no threshold) and the reference would be refactorised at every
         few evaluations, the engine switches to CG preconditioned by the reference
@@ -165,7 +165,7 @@ class FastCoupling(Coupling):
         #: line sources delivered), ``per_phase`` arrays, ``per_read`` / ``per_write`` means
         self.energy: Dict[str, Any] = {}
         m, n = c.shape
-        rank = self.max_rank if self.max_rank is not None else int(min(256, max(16, 2 * np.sqrt(m * n))))
+        rank = self.max_rank if self.max_rank is not None else int(min(256, max(16, 4 * np.sqrt(m * n))))
         use = self.functions.linear and rank > 0
         self.low_rank: Optional[LowRankArray] = LowRankArray(self.network, rank) if use else None
 
@@ -349,18 +349,11 @@ class FastCoupling(Coupling):
                     switch = self._crossings(y, self._v_last, v_b, switching)
                     ends = [ta + x * span for x in self._breakpoints(switch)] + [tb]
             t = ta
+            # one active set for the whole segment (a cell that switched off just has rates 0 in the pieces
+            # after its switch): the reduced array is then built once per segment
+            active = np.union1d(always, np.concatenate([stops, starts_]))
+            self._reduced = None
             for t_end in ends:
-                if self.active_set and (stops.size or starts_.size):
-                    lo_, hi_ = (t - ta) / span, (t_end - ta) / span
-                    if switch.size:
-                        margin = 2.0 / 32 ** 2
-                        on = np.concatenate([switch[:stops.size] > lo_ - margin, switch[stops.size:] < hi_ + margin])
-                    else:
-                        on = np.ones(stops.size + starts_.size, dtype=bool)
-                    active = np.union1d(always, np.concatenate([stops, starts_])[on])
-                else:
-                    active = always
-                self._reduced = None
                 if self.segment_start:
                     h = t_end - t       # try each piece whole: a read or a pulse's plateau often is one step
                 while t < t_end:

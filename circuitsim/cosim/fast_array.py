@@ -40,7 +40,7 @@ import numpy as np
 
 from circuitsim.crossbar.solver import _DirectSystem, _Problem
 
-__all__ = ["ArrayNetwork", "NetworkStats"]
+__all__ = ["ArrayNetwork", "LowRankArray", "NetworkStats", "ReducedArray", "resolvent_solve"]
 
 #: ``cell(v) -> (i, di/dv)`` per cell, (M*N,) each
 CellFunction = Callable[[np.ndarray], Tuple[np.ndarray, np.ndarray]]
@@ -200,6 +200,23 @@ class ArrayNetwork:
                            f"(last step {float(np.max(np.abs(dx))):.3g} V)")
 
 
+def resolvent_solve(w: np.ndarray, d: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``(I + W diag(d))^{-1} v``: by its Neumann series when ``||W diag(d)||`` is small (a few ``k x k``
+    products: the moved cells' conductances change by little against the array's transfer resistances),
+    by a dense LU solve otherwise."""
+    wd = w * d[None, :]
+    size = float(np.abs(wd).sum(axis=1).max()) if d.size else 0.0
+    if size == 0.0:
+        return v
+    if size < 0.05:
+        out = term = v
+        for _ in range(int(np.ceil(np.log(1e-17) / np.log(size)))):     # the terms shrink by ``size`` or more
+            term = -(wd @ term)
+            out = out + term
+        return out
+    return np.linalg.solve(np.eye(d.size) + wd, v)
+
+
 @dataclass
 class LowRankArray:
     """Cell voltages of a linear-cell array whose conductances move in few cells: a reference factorisation
@@ -235,7 +252,8 @@ class LowRankArray:
         cells = self.network.shape[0] * self.network.shape[1]
         self._cells = np.zeros(0, dtype=np.int64)
         self._member = np.zeros(cells, dtype=bool)
-        self._cz = np.zeros((cells, 0))
+        self._buffer = np.empty((cells, min(self.max_rank, cells) + 1))
+        self._cz = self._buffer[:, :0]
         self._w = np.zeros((0, 0))
         self.refactorisations = 0
 
@@ -248,7 +266,7 @@ class LowRankArray:
         self._bases = {}
         self._cells = np.zeros(0, dtype=np.int64)
         self._member[:] = False
-        self._cz = np.zeros((g.size, 0))
+        self._cz = self._buffer[:, :0]
         self._w = np.zeros((0, 0))
 
     def _solve(self, b: np.ndarray) -> np.ndarray:
@@ -256,6 +274,26 @@ class LowRankArray:
         x = np.empty_like(b)
         x[order] = self._lu.solve(np.asfortranarray(b[order]))
         return x
+
+    def _append(self, new: np.ndarray) -> None:
+        """Add the cells ``new`` to the moved set: ``C Z`` of their incidence (one multi-vector solve)."""
+        net = self.network
+        k, n = self._cells.size, new.size
+        if k + n > self._buffer.shape[1]:
+            grown = np.empty((self._buffer.shape[0], max(2 * self._buffer.shape[1], k + n)))
+            grown[:, :k] = self._buffer[:, :k]
+            self._buffer = grown
+        system = net._system
+        u = np.zeros((system.n_u, n), order="F")                      # +1 at the row node, -1 at the column node
+        cols = np.arange(n)
+        u[system.cell_a[new], cols] = 1.0
+        u[system.cell_b[new], cols] = -1.0
+        z = self._lu.solve(u)                                         # in the solve's order
+        self._buffer[:, k:k + n] = z[system.cell_a] - z[system.cell_b]
+        self._cz = self._buffer[:, :k + n]
+        self._cells = np.concatenate([self._cells, new])
+        self._member[new] = True
+        self._w = self._cz[self._cells]                               # U^T Z, (k, k)
 
     def prepare(self, g: np.ndarray, candidates: Optional[np.ndarray] = None) -> None:
         """Take conductances ``g`` (S, (M*N,)): add the newly moved cells, or refactorise past ``max_rank``.
@@ -278,13 +316,7 @@ class LowRankArray:
             self._factor(g)
             return
         if new.size:
-            net = self.network
-            u = net._inc[new].T.toarray()                           # (nodes, k_new): +1 row node, -1 column node
-            z = self._solve(u)
-            self._cz = np.hstack([self._cz, net._inc @ z])
-            self._cells = np.concatenate([self._cells, new])
-            self._member[new] = True
-            self._w = self._cz[self._cells]                          # U^T Z, (k, k)
+            self._append(new)
 
     def reduce(self, g: np.ndarray, active: np.ndarray, sa: np.ndarray, sb: np.ndarray) -> "ReducedArray":
         """The array seen by the ``active`` cells while every other cell keeps its conductance of ``g``, on the
@@ -295,12 +327,7 @@ class LowRankArray:
             self._factor(g)
         new = active[~self._member[active]]
         if new.size:
-            net = self.network
-            z = self._solve(net._inc[new].T.toarray())
-            self._cz = np.hstack([self._cz, net._inc @ z])
-            self._cells = np.concatenate([self._cells, new])
-            self._member[new] = True
-            self._w = self._cz[self._cells]
+            self._append(new)
         where = np.full(g.size, -1, dtype=np.int64)
         where[self._cells] = np.arange(self._cells.size)
         ia = where[active]
@@ -327,7 +354,9 @@ class LowRankArray:
         v = self._bases.get(key)
         if v is None:
             net = self.network
-            v = net._inc @ self._solve(net.rhs(s))
+            system = net._system
+            x = self._lu.solve(net.rhs(s)[system.order])
+            v = x[system.cell_a] - x[system.cell_b]
             self._bases[key] = v
         return v
 
@@ -351,7 +380,7 @@ class LowRankArray:
         if k.size:
             d = g[k] - self._g0[k]
             if np.any(d):
-                q = np.linalg.solve(np.eye(k.size) + d[:, None] * self._w, d * self._base_at(segment, k))
+                q = d * resolvent_solve(self._w, d, self._base_at(segment, k))
                 cz = self._cz if cells is None else self._cz[cells]
                 return self._base_at(segment, cells) - cz @ q
         return self._base_at(segment, cells)
@@ -365,7 +394,7 @@ class LowRankArray:
         d = g[k] - self._g0[k]
         if not np.any(d):
             return v0
-        q = np.linalg.solve(np.eye(k.size) + d[:, None] * self._w, d * v0[k])
+        q = d * resolvent_solve(self._w, d, v0[k])
         return v0 - self._cz @ q
 
 
@@ -402,4 +431,4 @@ class ReducedArray:
         d = g - self.g0
         if not np.any(d):
             return v
-        return np.linalg.solve(np.eye(d.size) + self.w * d[None, :], v)
+        return resolvent_solve(self.w, d, v)

@@ -136,73 +136,12 @@ Choices and why:
 g = symbol("g")
 r0, ea, r_m, t_c2, w, beta, s_th, t_base, tau_g = (symbol(n) for n in ("r0", "ea", "r_m", "t_c", "w", "beta",
                                                                         "s_th", "t_base", "tau_g"))
-gamma, tau_r, tdot_w = (symbol(n) for n in ("gamma", "tau_r", "tdot_w"))
-m_lo, n_lo, m_hi, n_hi = (symbol(n) for n in ("m_lo", "n_lo", "m_hi", "n_hi"))
-t0_vo2, g0_vo2 = symbol("t0"), symbol("g0")
 
 #: Insulating fraction on the heating branch of the major loop (the IMT at t_c + w/2) ...
 G_HEAT = sp.Rational(1, 2) + sp.tanh(beta * (w / 2 + t_c2 - T)) / 2
 #: ... and on the cooling branch (the MIT at t_c - w/2).
 G_COOL = sp.Rational(1, 2) + sp.tanh(beta * (-w / 2 + t_c2 - T)) / 2
 VO2_RESISTANCE = r0 * sp.exp(ea / T) * g + r_m
-#: dT/dt: Joule heating against the loss to the substrate.
-VO2_TDOT = (V ** 2 / VO2_RESISTANCE - s_th * (T - t_base)) / c_th
-
-#: Clamp of the insulating fraction inside the logit (the branch temperature of g = 0 or 1 is infinite).  Below
-#: 1e-5 the fraction adds less than 1 ohm to R_m (r0 exp(ea/T) g at T > 336 K), while the integrators resolve it
-#: only to their absolute tolerance, which the logarithm would amplify into the memory.
-_G_EPS = sp.Float(1e-5)
-#: Softening of the division by the reversal offset T_pr (K): T_pr -> 0 gives the major branch.
-_TPR_EPS = sp.Float(1e-3)
-
-
-def _minor_p(x: sp.Expr) -> sp.Expr:
-    """The published minor-loop shape P(x) = (1 - sin(gamma x)) (1 + tanh(pi^2 - 2 pi x)) / 2."""
-    return (1 - sp.sin(gamma * x)) * (1 + sp.tanh(sp.pi ** 2 - 2 * sp.pi * x)) / 2
-
-
-def _branch_temperature(sign: int, fraction: sp.Expr) -> sp.Expr:
-    """Temperature at which the heating (+1) or cooling (-1) major branch has the insulating fraction ``fraction``."""
-    g_c = sp.Min(sp.Max(fraction, _G_EPS), 1 - _G_EPS)
-    return t_c2 + sign * w / 2 - sp.log(g_c / (1 - g_c)) / (2 * beta)
-
-
-def _minor_branch(sign: int, t_r: sp.Expr, branch: sp.Expr) -> sp.Expr:
-    """Insulating fraction on the minor curve that leaves a reversal point heating (+1) or cooling (-1).
-
-    ``t_r`` is the reversal temperature and ``branch`` the temperature at which the new major branch has the
-    fraction of the reversal point, ``t_c + sign w/2 - artanh(2 g_r - 1)/beta``; the curve follows that branch
-    at the effective temperature T + T_pr P((T - t_r)/T_pr), T_pr = branch - t_r.
-    """
-    t_pr = branch - t_r
-    x = sp.Max((T - t_r) * t_pr / (t_pr ** 2 + _TPR_EPS ** 2), 0)
-    t_eff = T + t_pr * _minor_p(x)
-    return smooth_step(t_c2 + sign * w / 2 - t_eff, 1 / (2 * beta))
-
-
-def _inside_loop(value: sp.Expr) -> sp.Expr:
-    """A fraction held inside the major loop, between the cooling and the heating branch."""
-    return sp.Min(sp.Max(value, G_COOL), G_HEAT)
-
-
-#: Weight of the heating branch: 1 while T rises, 0 while it falls (a logistic in dT/dt of width tdot_w).
-VO2_HEATING = smooth_step(VO2_TDOT, tdot_w)
-#: Where g is pulled: the minor curve from the last minimum of T while heating, from the last maximum while cooling.
-#: The reversal points: temperature and branch temperature of the last minimum (lo) and maximum (hi) of T,
-#: stored as offsets from the start point (t0, g0), a reversal point by definition.
-T_LO, B_LO = t0_vo2 + m_lo, _branch_temperature(+1, g0_vo2) + n_lo
-T_HI, B_HI = t0_vo2 + m_hi, _branch_temperature(-1, g0_vo2) + n_hi
-VO2_TARGET = (VO2_HEATING * _inside_loop(_minor_branch(+1, T_LO, B_LO))
-              + (1 - VO2_HEATING) * _inside_loop(_minor_branch(-1, T_HI, B_HI)))
-VO2_GDOT = (VO2_TARGET - g) / tau_g
-#: The memory of the last minimum follows (T, g) only while the device cools, that of the last maximum only while
-#: it heats; each holds exactly (weight 0) in the other phase, so that a long slow sweep cannot drag it.
-VO2_TRACK_LO = sp.Max(1 - 2 * VO2_HEATING, 0)
-VO2_TRACK_HI = sp.Max(2 * VO2_HEATING - 1, 0)
-#: Rate of the branch temperature of the present g (the same for both branches), fed forward to the memory so
-#: that it follows without lag: d/dt [-artanh(2g - 1)/beta] = -g'/(2 beta g (1 - g)), g clamped as in the logit.
-_G_CLAMPED = sp.Min(sp.Max(g, _G_EPS), 1 - _G_EPS)
-VO2_BDOT = -VO2_GDOT / (2 * beta * _G_CLAMPED * (1 - _G_CLAMPED))
 
 VO2 = Device(
     name="vo2",
@@ -219,123 +158,67 @@ VO2 = Device(
         param("w", 7.194, "K", "width of the hysteresis loop (IMT at t_c + w/2, MIT at t_c - w/2)",
               f"{ZHANG} [V]", minimum=0.0),
         param("beta", 0.2528, "1/K", "sharpness of the transition (tanh slope)", f"{ZHANG} [V]", positive=True),
-        param("gamma", 0.9563, "", "shape of the minor loops: P(x) = (1 - sin(gamma x))(1 + tanh(pi^2 - 2 pi x))/2",
-              f"{ZHANG}: gamma = 0.956269682 [V]", positive=True, maximum=1.0),
         param("c_th", 4.963e-11, "J/K", "heat capacity of the device (49.63 mW ns/K)", f"{ZHANG} [V]",
               positive=True),
         param("s_th", 2.056e-4, "W/K", "thermal conductance to the substrate (0.2056 mW/K)", f"{ZHANG} [V]",
               positive=True),
         param("t_base", 325.0, "K", "substrate temperature", f"{ZHANG} [V]", positive=True),
-        param("tau_g", 5e-9, "s", "relaxation time of the insulating fraction onto its curve",
-              f"{CHOICE}: fast against the thermal time c_th/s_th = 241 ns (the public code makes it "
-              "instantaneous); it lengthens the published oscillator's period by 0.9 % (1 ns: 0.1 %, but the "
-              "integrators then resolve the switching instants less alike)", positive=True),
-        param("tau_r", 1e-8, "s", "correction time of the reversal-point memory while it follows T and g",
-              f"{CHOICE}: the memory's rate is that of T and g fed forward, so tau_r only removes its "
-              "integration error; fast against the thermal time",
-              positive=True),
-        param("tdot_w", 1e3, "K/s", "width of the heating/cooling decision on dT/dt",
-              f"{CHOICE}: 1 K per ms, slow against every sweep of the oscillators; at a turning point both "
-              "curves give the same g, so the width does not move the result", positive=True),
+        param("tau_g", 5e-9, "s", "relaxation time of the insulating fraction onto the active branch",
+              f"{CHOICE}: fast against the thermal time c_th/s_th = 241 ns, so g follows the branch "
+              "(the public code makes it instantaneous)", positive=True),
         param("t_max", 1000.0, "K", "numerical ceiling of the temperature", f"{CHOICE}: never reached in use",
               positive=True),
         param("t0", 325.0, "K", "initial temperature", f"{CHOICE}: at the substrate temperature",
               positive=True),
         param("g0", 1.0, "", "initial insulating fraction (1 = fully insulating)",
               f"{CHOICE}: the device starts insulating", minimum=0.0, maximum=1.0),
-        param("m_lo0", 0.0, "K", "initial remembered minimum of T, minus t0",
-              f"{CHOICE}: 0, the device starts at a reversal point (t0, g0)", minimum=-500.0, maximum=500.0),
-        param("n_lo0", 0.0, "K", "initial heating-branch temperature of the remembered minimum, minus that of g0",
-              f"{CHOICE}: 0, the device starts at a reversal point (t0, g0)", minimum=-500.0, maximum=500.0),
-        param("m_hi0", 0.0, "K", "initial remembered maximum of T, minus t0",
-              f"{CHOICE}: 0, the device starts at a reversal point (t0, g0)", minimum=-500.0, maximum=500.0),
-        param("n_hi0", 0.0, "K", "initial cooling-branch temperature of the remembered maximum, minus that of g0",
-              f"{CHOICE}: 0, the device starts at a reversal point (t0, g0)", minimum=-500.0, maximum=500.0),
     ),
     states=(State("T", 100.0, "t_max", "t0", "K", "device temperature"),
-            State("g", 0.0, 1.0, "g0", "", "insulating fraction (1 insulating, 0 metallic)"),
-            State("m_lo", -1000.0, 1000.0, "m_lo0", "K", "last minimum of T (reversal to heating), minus t0"),
-            State("n_lo", -1000.0, 1000.0, "n_lo0", "K",
-                  "heating-branch temperature of g at the last minimum, minus that of g0"),
-            State("m_hi", -1000.0, 1000.0, "m_hi0", "K", "last maximum of T (reversal to cooling), minus t0"),
-            State("n_hi", -1000.0, 1000.0, "n_hi0", "K",
-                  "cooling-branch temperature of g at the last maximum, minus that of g0")),
+            State("g", 0.0, 1.0, "g0", "", "insulating fraction (1 insulating, 0 metallic)")),
     current=V / VO2_RESISTANCE,
-    rates={"T": VO2_TDOT,
-           "g": VO2_GDOT,
-           # the memory follows (T, g) while it is not in use and holds its value (offset changes by -dT, -dg)
-           "m_lo": (VO2_TDOT + (T - T_LO) / tau_r) * VO2_TRACK_LO,
-           "n_lo": (VO2_BDOT + (_branch_temperature(+1, g) - B_LO) / tau_r) * VO2_TRACK_LO,
-           "m_hi": (VO2_TDOT + (T - T_HI) / tau_r) * VO2_TRACK_HI,
-           "n_hi": (VO2_BDOT + (_branch_temperature(-1, g) - B_HI) / tau_r) * VO2_TRACK_HI},
+    rates={"T": (V ** 2 / VO2_RESISTANCE - s_th * (T - t_base)) / c_th,
+           "g": (sp.Min(G_HEAT - g, 0) + sp.Max(G_COOL - g, 0)) / tau_g},
     reference=f"{ZHANG}; VO2 neuron circuits: {YI_2018}",
     equations=r"""
 $I = V / R(T, g)$, $\quad R(T, g) = R_0\, e^{E_a/T}\, g + R_m$,
 
 $C_{th}\,\dot T = V^2 / R(T, g) - S_{th}\,(T - T_{base})$,
 
-$\tau_g\,\dot g = h\, \bar g_{+}(T; T_{lo}, g_{lo}) + (1 - h)\, \bar g_{-}(T; T_{hi}, g_{hi}) - g$,
-$\quad h = \theta(\dot T, \dot T_w)$ (heating),
+$\tau_g\,\dot g = \min\big(g_{heat}(T) - g,\ 0\big) + \max\big(g_{cool}(T) - g,\ 0\big)$,
 
-$g_\delta(T; T_r, g_r) = \tfrac12 + \tfrac12\tanh\big(\beta(\delta w/2 + T_c - T_{eff})\big)$,
-$\quad T_{eff} = T + T_{pr}\,P\!\left(\dfrac{T - T_r}{T_{pr}}\right)$,
-$\quad T_{pr} = \delta w/2 + T_c - \dfrac{\operatorname{artanh}(2 g_r - 1)}{\beta} - T_r$,
-
-$P(x) = \tfrac12 (1 - \sin\gamma x)(1 + \tanh(\pi^2 - 2\pi x))$ ($x < 0$ read as 0), and $\bar g_\delta$ is
-$g_\delta$ held between the major branches $g_{cool}(T) = \tfrac12 + \tfrac12\tanh(\beta(-w/2 + T_c - T))$ and
-$g_{heat}(T) = \tfrac12 + \tfrac12\tanh(\beta(w/2 + T_c - T))$.
-
-The reversal points are states: $(T_{lo}, g_{lo})$, the last minimum of $T$, follow $(T, g)$ while the device
-cools ($\dot T < 0$; their rate is that of $(T, g)$ plus a correction $(T - T_{lo})/\tau_r$, so they follow
-without lag) and hold exactly while it heats; $(T_{hi}, g_{hi})$, the last maximum, the other way round.
-Each is stored as its temperature and the temperature at which the new
-major branch has its fraction, $B = T_c \pm w/2 - \operatorname{artanh}(2g_r - 1)/\beta$ (so $T_{pr} = B - T_r$),
-as offsets from the start point $(T_0, g_0)$: `m_lo` $= T_{lo} - T_0$, `n_lo` $= B_{lo} - B_{+}(g_0)$, and the
-same for `hi`.  A device therefore starts at a reversal point, wherever it starts.
+$g_{heat}(T) = \tfrac12 + \tfrac12\tanh\big(\beta(w/2 + T_c - T)\big)$, $\quad
+g_{cool}(T) = \tfrac12 + \tfrac12\tanh\big(\beta(-w/2 + T_c - T)\big)$.
 
 Choices and why:
 
 * **Form and values.** The public VO2 thermal-neuristor model (Zhang et al. arXiv:2312.12899, Qiu et al.
   Adv. Mater. 2023, code `collective_dynamics_neuristor/model.py`): temperature as state, Newton heating
-  against a thermal conductance $S_{th}$ to the substrate, a major-loop insulating fraction
+  against a thermal conductance $S_{th}$ to the substrate, and a major-loop insulating fraction
   $g = \tfrac12 + \tfrac12\tanh(\beta(\delta w/2 + T_c - T))$ with $\delta = +1$ while heating and $-1$ while
-  cooling, and minor loops through the reversal-point memory above (the function $P$ and $\gamma$ are
-  theirs).  All fitted values are theirs.  Their R(T) on heating: 146.7 kOhm at 305 K, 51.8 kOhm at 325 K,
-  4.77 kOhm at 340 K, 1.30 kOhm at 350 K (the formula above reproduces these; tested).
-* **Minor loops matter.** In the 12 V / 12 kOhm / 145.35 pF oscillator of that set the device turns from
-  cooling to heating at 327.6 K with $g = 0.69$, inside the loop.  The published minor curve lets $g$ fall as
-  soon as the device heats again (it joins the heating branch after $\pi/(2\gamma)\,T_{pr} \approx 11.8$ K);
-  holding $g$ flat until the heating branch is reached (this model's first version) keeps the device
-  insulating longer and lengthens the period from 3.04 us to 3.41 us (+12 %, an independent integration of
-  both rules: `circuitsim.analysis.vo2_published`).  With the published rule the subckt gives 3.071 us,
-  0.9 % from that integration (the lag $\tau_g$; tested at 3 %).
-* **A state for g, a memory for the turning points.** The public code switches $\delta$ on the sign of the
-  last temperature step and stores $(T_r, g_r)$ in Python; a SPICE device has no hidden state, so $g$ is a
-  state pulled onto its curve within $\tau_g = 5$ ns, the heating/cooling decision $h$ is a logistic of
-  $\dot T$ ($\dot T_w = 10^3$ K/s), and the two reversal points are track-and-hold states.  A memory follows
-  only with the weight $\max(1 - 2h, 0)$ (lo) or $\max(2h - 1, 0)$ (hi), so it holds *exactly* in the other
-  phase: a weight $1 - h$ let the maximum leak toward the present state during the long, slow approach to the
-  minimum, which moved the cooling curve and held the device in a spurious sliding state (period 3.6 us).
-  The memory keeps branch temperatures rather than fractions because $g_r$ near 0 (metallic) is resolved
-  only to the integrator's absolute tolerance, while its branch temperature enters linearly.  The memory
-  follows with the rates of $T$ and $g$ fed forward (a plain first-order tracker with $\tau_r = 10$ ns lagged
-  by 0.1 K at the sharp turning points of a 2 MHz drive, which shifted g by 7e-3), so at a turning point
-  both curves give the same $g$.  A state
-  outside the major loop (e.g. $g_0 = 1$ at 335 K) is first pulled onto the nearer branch (the clamp
-  $\bar g$); inside the loop the clamp is inactive.
+  cooling.  All fitted values are theirs.  Their R(T) on heating: 146.7 kOhm at 305 K, 51.8 kOhm at 325 K,
+  4.77 kOhm at 340 K, 1.30 kOhm at 350 K (the formula above reproduces these; tested).  The
+  "$\gamma = 0.956$" of that parameter table plays no part in R(T) and is not used.
+* **Hysteresis as a second state.** $\delta$ is the sign of $\dot T$, which in a circuit depends on $g$
+  itself; instead $g$ is a state that is pulled onto the heating branch when it lies above it (the
+  device is heating through the IMT), onto the cooling branch when it lies below it, and stays where it is
+  between the branches.  On the major loop this is the published $\delta = \pm 1$ rule; inside the loop it
+  gives flat minor loops (the public code's reversal-point memory is a more detailed version of the same
+  idea).  $\tau_g = 5$ ns $\ll C_{th}/S_{th} = 241$ ns, so $g$ follows its branch within
+  $\tau_g \dot T \lesssim 1$ K (the transition is $1/\beta = 4$ K wide) while keeping the switching
+  resolvable by the integrators.
 * **Threshold switching.** In a circuit (series load, parallel capacitor) the static I-V is S-shaped: at
   the defaults a device held at $T_{base} = 325$ K (51.8 kOhm) heats to the IMT when it dissipates
   ~$S_{th}(T_c + w/2 - T_{base}) \approx 2.3$ mW, then drops toward $R_m$.  With 12 V through 12 kOhm and
-  145.35 pF in parallel (the public set's circuit) it spikes with a period of 3.04 us.
-* **Not modelled.** Thermal noise (the public model's stochastic term: the framework is deterministic),
-  the public code's clamp of $T$ to [305, 370] K in $R$ (it changes $R$ by less than 1 ohm: $g < 10^{-7}$
-  above 370 K) and the thermal coupling between neighbouring devices (a circuit-level term).
+  145.35 pF in parallel (the public set's circuit) it spikes with a period of about 3 us (public
+  code: 3.04 us).
+* **Not modelled.** Thermal noise (the public model's stochastic term: the framework is deterministic)
+  and the thermal coupling between neighbouring devices (a circuit-level term).
 * **Standard stimuli.** A 12 V, 1.5 MHz sine drives the device directly: the static I-V folds at
   $V_{th} = 7.09$ V (heating branch) and $V_h = 2.06$ V (cooling branch).  Near the first peak it heats past
   the IMT and turns metallic; the half-period (0.33 us) is then too short for it to cool below the MIT at the
   zero crossings, so it stays metallic (the I-V: the insulating branch up to the first switch, then the
-  metallic line).  A 10 V, 300 ns pulse every 2 us heats it into the transition and lets it cool back: g then
-  rises only along the minor curve and stays inside the loop, the hysteresis memory.
+  metallic line).  A 10 V, 300 ns pulse every 2 us heats it into the transition (g falls to ~0.5) and lets
+  it cool back: g then stays where it is (between the branches), the hysteresis memory.
 """,
     checks=(
         require(lambda v: v["t_max"] >= v["t_c"] + v["w"] / 2 + 20 / v["beta"],

@@ -18,7 +18,23 @@ with a nodal solve of the array at every time point:
   the array with wire, driver and sense resistance, the circuit the deck
   writes (:class:`~circuitsim.cosim.fast_array.ArrayNetwork`: a reused sparse
   LU as preconditioner, refactorised when the conductances moved too far;
-  Newton for a nonlinear I-V).
+  Newton for a nonlinear I-V);
+* only the *active* cells are integrated: those whose rate is not exactly 0
+  at the segment's start or (states frozen) at its end.  A threshold
+  device's half-selected and unselected cells have rate 0 and keep their
+  states exactly.  Their rates are checked at every accepted point; a cell
+  that started moving inside a step makes the step be redone with it;
+* inside a ramp, the point where a cell switches on or off (crosses its
+  threshold) is located on its voltage, which is linear in time at frozen
+  conductances (:meth:`FastCoupling._crossings`), and the ramp is broken
+  there (one breakpoint per cluster of switching points) instead of the
+  controller rejecting steps at the kink;
+* linear cells: the active cells' voltages come from a ``k x k`` reduced
+  system (:class:`~circuitsim.cosim.fast_array.ReducedArray`: the reference
+  factorisation's transfer matrix of the active cells, the other moved cells
+  eliminated), so a stage costs a ``k x k`` resolvent, not a solve of the
+  array; every cell's voltage is formed at the accepted points only (column
+  currents, powers, the activation check).
 
 It returns what the ngspice couplings return: a
 :class:`~circuitsim.cosim.coupling.StepResult` with the column currents
@@ -118,6 +134,10 @@ class FastCoupling(Coupling):
         Largest change of any state in one integration step, as a fraction of its range (default 0.01).
     segment_start
         Try each segment between two corners of the line program whole before the controller's step.
+    active_set
+        Integrate only the cells whose rate is not 0 (see the module docstring); ``False``: every cell.
+    locate_switching
+        Break a ramp where cells switch on or off (see the module docstring).
     max_rank
         Linear cells: most cells moved since the reference factorisation before it is refactorised
         (:class:`~circuitsim.cosim.fast_array.LowRankArray`); default ``4 sqrt(M N)`` within [16, 256];

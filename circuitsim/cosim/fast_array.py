@@ -320,7 +320,8 @@ class LowRankArray:
 
     def reduce(self, g: np.ndarray, active: np.ndarray, sa: np.ndarray, sb: np.ndarray) -> "ReducedArray":
         """The array seen by the ``active`` cells while every other cell keeps its conductance of ``g``, on the
-        segment between the line voltages ``sa`` and ``sb`` (see :class:`ReducedArray`)."""
+        segment between the line voltages ``sa`` and ``sb`` (see :class:`ReducedArray`).  Past ``max_rank``
+        moved cells the present conductances become the reference."""
         if self._g0 is None:
             self._factor(g)
         if np.setdiff1d(active, self._cells).size + self._cells.size > self.max_rank:

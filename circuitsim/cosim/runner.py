@@ -47,6 +47,7 @@ LEGACY_CHECKPOINT = "checkpoint.pkl"
 BUILTIN_EXPERIMENTS: Dict[str, str] = {
     "perceptron": "circuitsim.cosim.perceptron:PerceptronExperiment",
     "stdp_correlation": "circuitsim.cosim.stdp:StdpCorrelationExperiment",
+    "digits": "circuitsim.cosim.digits:DigitsExperiment",
 }
 
 
@@ -228,7 +229,8 @@ def _experiment_and_mode(source: Union[str, Path, Mapping[str, Any], Experiment]
         config, base = load_experiment(source)
         experiment = None
     run = Section(config, "run", required=False)
-    mode = mode or run.choice("mode", COUPLINGS, "restart")
+    file_mode = run.choice("mode", COUPLINGS, "restart")     # read even when overridden: finish() checks it
+    mode = mode or file_mode
     run.finish()
     if mode not in COUPLINGS:
         raise ConfigError(f"mode must be one of {COUPLINGS}, got {mode!r}")

@@ -1,6 +1,6 @@
 """Handwritten digits trained in situ on a memristive crossbar (scikit-learn's 8 x 8 digits).
 
-The 1797 images of :func:`sklearn.datasets.load_digits` (shipped inside the
+The 1797 images of scikit-learn's ``sklearn.datasets.load_digits`` (shipped inside the
 scikit-learn wheel: nothing is downloaded) are classified by a single-layer
 network on a crossbar: 64 pixels and a bias as row voltages, ten classes as
 differential column pairs (G+ - G-), a 65 x 20 array.  ``[experiment] size = 28``

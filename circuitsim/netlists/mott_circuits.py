@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Mapping, Tuple
+from typing import Any, Callable, Dict, Mapping, Tuple
 
 from circuitsim.netlists.netlist import Netlist, Pulse, Pwl
 from circuitsim.numbers import spice_number
@@ -40,6 +40,25 @@ def _non_negative(value: float, name: str, unit: str) -> float:
     if not _finite(value, name) >= 0:
         raise ValueError(f"{name} must be >= 0{' ' + unit if unit else ''}, got {value!r}")
     return float(value)
+
+
+def two_channel_body(net: Netlist, circuit: Any, device: str) -> Netlist:
+    """The two channels of a neuristor on ``net`` (whose input source drives node ``in``): the biases (ramped
+    up so that the discharged capacitors do not fire the devices at t = 0), the load resistors, the capacitors,
+    the two devices and the output load; ``circuit`` holds the element values (``v_dc1``, ``v_dc2``,
+    ``bias_ramp``, ``r_load1``, ``r_load2``, ``c1``, ``c2``, ``r_out``, ``device_params``)."""
+    net.vsource("Vdc1", "b1", "0", waveform=Pwl((0.0, circuit.bias_ramp), (0.0, -circuit.v_dc1)))
+    net.vsource("Vdc2", "b2", "0", waveform=Pwl((0.0, circuit.bias_ramp), (0.0, circuit.v_dc2)))
+    model = _mott_device(device, circuit.device_params)
+    params = dict(circuit.device_params)
+    net.resistor("RL1", "in", "n1", circuit.r_load1)
+    net.capacitor("C1", "n1", "b1", circuit.c1, ic=0.0)
+    net.device("Xm1", model, ["n1", "b1"], **params)
+    net.resistor("RL2", "n1", "out", circuit.r_load2)
+    net.capacitor("C2", "b2", "out", circuit.c2, ic=0.0)
+    net.device("Xm2", model, ["b2", "out"], **params)
+    net.resistor("Rout", "out", "0", circuit.r_out)
+    return circuit._options(net)
 
 
 def _mott_device(name: str, params: Mapping[str, float], field_name: str = "device"):
@@ -312,19 +331,7 @@ class Neuristor(_Transient):
             net.vsource("Vin", "in", "0", waveform=Pulse(0.0, self.input_amplitude, delay=self.input_delay,
                                                           rise=self.edge, fall=self.edge, width=self.input_width,
                                                           period=period))
-        # The biases ramp up so that the discharged capacitors do not fire the devices at t = 0.
-        net.vsource("Vdc1", "b1", "0", waveform=Pwl((0.0, self.bias_ramp), (0.0, -self.v_dc1)))
-        net.vsource("Vdc2", "b2", "0", waveform=Pwl((0.0, self.bias_ramp), (0.0, self.v_dc2)))
-        device = _mott_device(self.device, self.device_params)
-        params = dict(self.device_params)
-        net.resistor("RL1", "in", "n1", self.r_load1)
-        net.capacitor("C1", "n1", "b1", self.c1, ic=0.0)
-        net.device("Xm1", device, ["n1", "b1"], **params)
-        net.resistor("RL2", "n1", "out", self.r_load2)
-        net.capacitor("C2", "b2", "out", self.c2, ic=0.0)
-        net.device("Xm2", device, ["b2", "out"], **params)
-        net.resistor("Rout", "out", "0", self.r_out)
-        return self._options(net)
+        return two_channel_body(net, self, self.device)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -418,4 +425,4 @@ REFERENCE_DECKS: Dict[str, Callable[[], str]] = {
 }
 
 __all__ = ["MOTT_DEVICES", "RelaxationOscillator", "CoupledOscillators", "Neuristor", "MottLIFNeuron", "with_tran",
-           "REFERENCE_DECKS"]
+           "REFERENCE_DECKS", "two_channel_body"]

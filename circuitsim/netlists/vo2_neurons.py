@@ -23,7 +23,7 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from circuitsim.netlists.mott_circuits import _check_transient, _mott_device, _positive, _Transient
+from circuitsim.netlists.mott_circuits import _check_transient, _mott_device, _positive, _Transient, two_channel_body
 from circuitsim.netlists.netlist import Netlist, Pwl
 
 YI_2018 = "W. Yi, K. K. Tsang, S. K. Lam et al., Nat. Commun. 9, 4661 (2018)"
@@ -92,18 +92,7 @@ class VO2Neuron(_Transient):
         if len(times) == 1:
             times, values = (0.0, self.stop), (values[0], values[0])
         net.vsource("Vin", "in", "0", waveform=Pwl(times, values))
-        net.vsource("Vdc1", "b1", "0", waveform=Pwl((0.0, self.bias_ramp), (0.0, -self.v_dc1)))
-        net.vsource("Vdc2", "b2", "0", waveform=Pwl((0.0, self.bias_ramp), (0.0, self.v_dc2)))
-        device = _mott_device("vo2", self.device_params)
-        params = dict(self.device_params)
-        net.resistor("RL1", "in", "n1", self.r_load1)
-        net.capacitor("C1", "n1", "b1", self.c1, ic=0.0)
-        net.device("Xm1", device, ["n1", "b1"], **params)
-        net.resistor("RL2", "n1", "out", self.r_load2)
-        net.capacitor("C2", "b2", "out", self.c2, ic=0.0)
-        net.device("Xm2", device, ["b2", "out"], **params)
-        net.resistor("Rout", "out", "0", self.r_out)
-        return self._options(net)
+        return two_channel_body(net, self, "vo2")
 
 
 # ------------------------------------------------------------------------------------------------------------

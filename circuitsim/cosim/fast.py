@@ -140,7 +140,7 @@ class FastCoupling(Coupling):
         Break a ramp where cells switch on or off (see the module docstring).
     max_rank
         Linear cells: most cells moved since the reference factorisation before it is refactorised
-        (:class:`~circuitsim.cosim.fast_array.LowRankArray`); default ``4 sqrt(M N)`` within [16, 256];
+        (:class:`~circuitsim.cosim.fast_array.LowRankArray`); default ``4 sqrt(M N)`` within [16, 512];
         0: always CG preconditioned by the reused factorisation.
         When the cells move everywhere (no threshold) and the reference would be refactorised at every
         few evaluations, the engine switches to CG preconditioned by the reference
@@ -185,7 +185,7 @@ class FastCoupling(Coupling):
         #: line sources delivered), ``per_phase`` arrays, ``per_read`` / ``per_write`` means
         self.energy: Dict[str, Any] = {}
         m, n = c.shape
-        rank = self.max_rank if self.max_rank is not None else int(min(256, max(16, 4 * np.sqrt(m * n))))
+        rank = self.max_rank if self.max_rank is not None else int(min(512, max(16, 4 * np.sqrt(m * n))))
         use = self.functions.linear and rank > 0
         self.low_rank: Optional[LowRankArray] = LowRankArray(self.network, rank) if use else None
 

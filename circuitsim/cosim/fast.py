@@ -276,7 +276,9 @@ class FastCoupling(Coupling):
                    grid: int = 32) -> np.ndarray:
         """Where (fraction of the segment) each of ``cells`` starts or stops moving, its voltage taken linear
         between ``v_a`` and ``v_b`` at its present state (the conductances frozen: the states barely move
-        in a ramp): the first grid point past the switch, refined once on a finer grid (1/grid^2)."""
+        in a ramp): the first grid point past the switch, refined once on a finer grid (1/grid^2).  For a
+        nonlinear I-V the voltage is only nearly linear; the points then only place the breakpoints, the
+        error control keeps the accuracy either way."""
         if cells.size == 0:
             return np.zeros(0)
         fn, p = self.functions, self.params

@@ -60,15 +60,21 @@ def device_functions(device: Device, params: Optional[Dict[str, float]] = None) 
     return device.memo(key, lambda: _build_numeric(device, params))
 
 
-def _build(device: Device) -> DeviceFunctions:
-    current_of, rates_of, order = numpy_functions(device)
-    current, _ = device.target_expressions()
-    current = current.subs({n.symbol: 0 for n in device.noises})
+def _slope_and_linearity(current: sp.Expr) -> "tuple[sp.Expr, bool]":
+    """dI/dV, and whether the I-V is linear in V (dI/dV free of V; undecided counts as nonlinear: Newton)."""
     slope = sp.diff(current, V)
     try:
         linear = bool(sp.diff(slope, V) == 0)
     except Exception:      # pragma: no cover - sympy could not decide: Newton is always right
         linear = False
+    return slope, linear
+
+
+def _build(device: Device) -> DeviceFunctions:
+    current_of, rates_of, order = numpy_functions(device)
+    current, _ = device.target_expressions()
+    current = current.subs({n.symbol: 0 for n in device.noises})
+    slope, linear = _slope_and_linearity(current)
     raw = [symbol(f"{name}_raw") for name in order]
     args = [V, *raw, *[prm.symbol for prm in device.params]]
     slope_fn = sp.lambdify(args, slope, modules=[{"SmoothStep": _numpy_smooth_step}, "numpy"])
@@ -88,11 +94,7 @@ def _build_numeric(device: Device, params: Dict[str, float]) -> DeviceFunctions:
     values = {prm.symbol: float(params[prm.name]) for prm in device.params}
     order = [s.name for s in device.states]
     current = current.subs(silence)
-    slope = sp.diff(current, V)
-    try:
-        linear = bool(sp.diff(slope, V) == 0)
-    except Exception:      # pragma: no cover - sympy could not decide: Newton is always right
-        linear = False
+    slope, linear = _slope_and_linearity(current)
     raw = [symbol(f"{name}_raw") for name in order]
     args = [V, *raw]
     modules = [{"SmoothStep": _numpy_smooth_step}, "numpy"]
